@@ -3,6 +3,7 @@ immutable symbols (one or several Instances) and what to check."""
 from __future__ import annotations
 
 import itertools
+import os
 import re
 import sys
 from dataclasses import dataclass, field
@@ -96,7 +97,7 @@ def build_model(data: dict[str, Any], path: str, text: str = "") -> Model:
     if "spec" not in data or not isinstance(data["spec"], str):
         raise loc.error("the model names no spec", None, "spec",
                         "spec = \"path/to/spec.pax\" (relative to the model file)")
-    spec_path = Path(path).parent / data["spec"]
+    spec_path = Path(os.path.normpath(Path(path).parent / data["spec"]))
     if not spec_path.exists():
         raise loc.error(f"spec file not found: {spec_path}", None, "spec")
     spec = load_spec(spec_path)
