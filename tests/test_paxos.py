@@ -1,0 +1,96 @@
+"""Basic Paxos and its broken variant, end to end through the CLI."""
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import pytest
+
+from paxcheck.cli import main
+from paxcheck.compiler import CompiledInstance
+from paxcheck.explicit import Limits, explore
+from paxcheck.model import load_model
+from paxcheck.replay import replay
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture(autouse=True)
+def _cwd(monkeypatch):
+    monkeypatch.chdir(ROOT)
+
+
+def test_paxos_holds_with_exact_counts():
+    m = load_model("models/paxos.toml")
+    assert [i.describe() for i in m.instances] == ["node=3 value=2 ballot=3 quorum=3"]
+    res = explore(CompiledInstance(m.instances[0], m.config.properties))
+    assert res.status == "holds"
+    assert (res.stats.distinct, res.stats.transitions, res.stats.depth) == (323_940, 1_475_464, 26)
+
+
+def test_paxos_cli_exit_0_and_json(capsys):
+    assert main(["check", "models/paxos.toml", "--json"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert out["status"] == "holds"
+    assert out["properties"] == ["agreement", "validity", "stability"]
+    inst = out["instances"][0]
+    assert (inst["distinct_states"], inst["transitions"], inst["depth"]) == (323_940, 1_475_464, 26)
+    assert out["violations"] == []
+
+
+def test_broken_variant_fails_agreement_at_shortest_depth(capsys):
+    assert main(["check", "models/paxos_any_value.toml", "--json"]) == 1
+    out = json.loads(capsys.readouterr().out)
+    assert out["status"] == "violated"
+    (v,) = out["violations"]
+    assert v["violation"] == {"kind": "invariant", "property": "agreement", "length": 14}
+    actions = [s["action"] for s in v["steps"]]
+    # two ballots each get a 2a with a different value, and both values are
+    # accepted by a quorum: 2 proposals, 2 prepares, 4 promises, 2 accepts, 4 accepted
+    assert sorted(actions) == sorted(["propose"] * 2 + ["prepare"] * 2 + ["promise"] * 4
+                                     + ["accept"] * 2 + ["accepted"] * 4)
+    accepts = [s["args"] for s in v["steps"] if s["action"] == "accept"]
+    assert {a["v"] for a in accepts} == {"value0", "value1"}
+    assert len({a["b"] for a in accepts}) == 2
+
+
+def test_committed_counterexample_is_reproduced(tmp_path):
+    code = main(["check", "models/paxos_any_value.toml", "--emit", str(tmp_path / "cx"),
+                 "--no-progress"])
+    assert code == 1
+    for name in ("trace.json", "trace.txt"):
+        committed = (ROOT / "counterexamples" / "paxos_any_value" / name).read_text()
+        assert (tmp_path / "cx" / name).read_text() == committed, name
+
+
+@pytest.mark.parametrize("trace", sorted((ROOT / "counterexamples").glob("*/trace.json")),
+                         ids=lambda p: p.parent.name)
+def test_every_committed_trace_replays(trace):
+    res = replay(trace)
+    assert res.ok, res.message
+
+
+def test_corrupted_traces_are_rejected_at_the_right_step(tmp_path):
+    data = json.loads((ROOT / "counterexamples/paxos_any_value/trace.json").read_text())
+    # drop step 3 (prepare b=0): step 4 still fine, the first promise for ballot 0 is not enabled
+    dropped = json.loads(json.dumps(data))
+    del dropped["steps"][2]
+    p = tmp_path / "dropped.json"
+    p.write_text(json.dumps(dropped))
+    res = replay(p)
+    assert not res.ok and res.step == 4, res
+    assert "promise(n=node0, b=0) is not enabled" in res.message
+    # change the value accepted in step 9: the recorded post-state is wrong
+    changed = json.loads(json.dumps(data))
+    changed["steps"][8]["changes"]["max_val"]["node1"] = "value1"
+    p.write_text(json.dumps(changed))
+    res = replay(p)
+    assert not res.ok and res.step == 9
+    assert "does not lead to the recorded state" in res.message
+    # cut the last step: the final state no longer violates agreement
+    cut = json.loads(json.dumps(data))
+    cut["steps"].pop()
+    p.write_text(json.dumps(cut))
+    res = replay(p)
+    assert not res.ok and "does not violate agreement" in res.message
