@@ -1,0 +1,1 @@
+"""Z3-backed engines: bounded model checking and inductive-invariant proofs."""
