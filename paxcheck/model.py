@@ -50,19 +50,28 @@ class _Locator:
 
     def span(self, table: str | None, key: str | None = None) -> Span:
         current = None
+        fallback: Span | None = None
         for i, line in enumerate(self.lines, 1):
             m = re.match(r"\s*\[\s*([A-Za-z0-9_.\-]+)\s*\]", line)
             if m:
                 current = m.group(1)
                 if key is None and current == table:
                     return Span(self.path, i, 1, i, len(line) + 1)
+                # a top-level key may be a table header: `[chekc]`
+                if key is not None and table is None and current.split(".")[0] == key:
+                    return Span(self.path, i, m.start(1) + 1, i, m.start(1) + 1 + len(key))
                 continue
             if key is not None and current == table:
                 m = re.match(r"\s*(\"?)" + re.escape(key) + r"\1\s*=", line)
                 if m:
                     col = line.index(key) + 1
                     return Span(self.path, i, col, i, col + len(key))
-        return Span(self.path, 1, 1, 1, 2)
+            if key is not None and fallback is None and (table is None or table in line):
+                # inline tables (`sorts = { node = 3 }`) and dotted keys (`sorts.node = 3`)
+                m = re.search(r"(?:^|[\s{,.])(\"?)(" + re.escape(key) + r")\1\s*=", line)
+                if m:
+                    fallback = Span(self.path, i, m.start(2) + 1, i, m.end(2) + 1)
+        return fallback or Span(self.path, 1, 1, 1, 2)
 
     def error(self, message: str, table: str | None, key: str | None = None,
               expected: str | None = None) -> PaxError:
@@ -81,8 +90,14 @@ def load_model(path: str | Path) -> Model:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         m = re.search(r"\(at line (\d+), column (\d+)\)", str(exc))
-        line, col = (int(m.group(1)), int(m.group(2))) if m else (1, 1)
-        msg = re.sub(r"\s*\(at line \d+, column \d+\)", "", str(exc))
+        if m:
+            line, col = int(m.group(1)), int(m.group(2))
+        elif "(at end of document)" in str(exc):  # e.g. an unterminated string or array
+            lines = text.splitlines() or [""]
+            line, col = len(lines), len(lines[-1]) + 1
+        else:
+            line, col = 1, 1
+        msg = re.sub(r"\s*\(at (line \d+, column \d+|end of document)\)", "", str(exc))
         raise PaxError(f"invalid TOML: {msg}", Span(str(path), line, col, line, col + 1),
                        "a TOML file (key = value, [table])", text) from None
     return build_model(data, str(path), text)

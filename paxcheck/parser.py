@@ -2,6 +2,7 @@
 builds `syntax` nodes and turns lark's exceptions into PaxError with a span."""
 from __future__ import annotations
 
+import re
 from functools import lru_cache
 from pathlib import Path
 
@@ -44,6 +45,14 @@ def _describe_terminals(names: set[str]) -> str:
     return ", ".join(sorted(words))
 
 
+@lru_cache(maxsize=1)
+def _keywords() -> frozenset[str]:
+    """The grammar's word-like literals ('sort', 'forall', 'none', ...)."""
+    name = _parser().get_terminal("NAME").pattern.to_regexp()
+    return frozenset(t.pattern.value for t in _parser().terminals
+                     if isinstance(t.pattern, PatternStr) and re.fullmatch(name, t.pattern.value))
+
+
 class _Builder(Transformer):
     def __init__(self, file: str) -> None:
         super().__init__()
@@ -57,6 +66,15 @@ class _Builder(Transformer):
     def _tok(self, tok: Token) -> Span:
         return Span(self.file, tok.line, tok.column, tok.end_line or tok.line,
                     tok.end_column or tok.column + len(tok))
+
+    def NAME(self, tok: Token) -> Token:
+        # The contextual lexer reads a keyword as a NAME where only a name can
+        # follow (`sort forall`, `individual none: node`); such a declaration
+        # could never be mentioned, since formulas read the word as the keyword.
+        if str(tok) in _keywords():
+            raise PaxError(f"syntax error: '{tok}' is a reserved word, not a name",
+                           self._tok(tok), expected="a name that is not a keyword")
+        return tok
 
     # ---- declarations
     def mutability(self, items):
@@ -278,18 +296,23 @@ def _syntax_error(exc: UnexpectedInput, text: str, file: str) -> PaxError:
         tok = exc.token
         if tok.type == "$END":
             what = "unexpected end of file"
-            lines = text.splitlines() or [""]
-            line, col = len(lines), len(lines[-1]) + 1
+            if tok.end_line:  # lark gives $END the position of the last token: point just past it
+                line, col = tok.end_line, tok.end_column
+            else:
+                lines = text.splitlines() or [""]
+                line, col = len(lines), len(lines[-1]) + 1
             width = 1
         else:
             what = f"unexpected {_token_words(tok)}"
             width = len(str(tok)) or 1
-        expected = _describe_terminals(set(exc.expected))
+        start = len(text) if tok.type == "$END" else tok.start_pos
+        expected = _describe_terminals(_acceptable(text, start, exc.expected))
     elif isinstance(exc, UnexpectedCharacters):
         ch = text[exc.pos_in_stream] if exc.pos_in_stream < len(text) else "?"
         what = f"unexpected character {ch!r}"
         width = 1
-        expected = _describe_terminals(set(exc.allowed or ())) if exc.allowed else None
+        allowed = _acceptable(text, exc.pos_in_stream, exc.allowed or ())
+        expected = _describe_terminals(allowed) if allowed else None
     elif isinstance(exc, UnexpectedEOF):
         lines = text.splitlines() or [""]
         line, col = len(lines), len(lines[-1]) + 1
@@ -301,6 +324,21 @@ def _syntax_error(exc: UnexpectedInput, text: str, file: str) -> PaxError:
         line, col = 1, 1
     return PaxError(f"syntax error: {what}", Span(file, line, col, line, col + width),
                     expected=expected, source=text)
+
+
+def _acceptable(text: str, pos: int, fallback) -> set[str]:
+    """The terminals that can really come at `pos`. LALR merges the lookaheads
+    of similar states, and lark reports the state reached after reducing on the
+    bad token, so its own list can both name tokens that cannot follow
+    (`action` inside a parameter list) and miss ones that can (`&` after
+    `require true`). Re-parsing the prefix and trying each token is exact."""
+    try:
+        parser = _parser().parse_interactive(text[:pos])
+        parser.exhaust_lexer()
+        accepted = set(parser.accepts())
+    except UnexpectedInput:
+        accepted = set()
+    return accepted or set(fallback)
 
 
 def _token_words(tok: Token) -> str:

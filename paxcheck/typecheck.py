@@ -175,7 +175,16 @@ class _Checker:
         lhs = s.lhs
         sym = self.symbols.get(lhs.name)
         if sym is None:
-            raise self.error(f"unknown symbol '{lhs.name}' on the left of ':='", lhs.span,
+            # a variable or a sort/definition/action is known, just not assignable:
+            # calling it "unknown" would send the user looking for a typo
+            if lhs.name in scope.vars:
+                message = f"cannot assign to variable '{lhs.name}'"
+            elif lhs.name in self.declared:
+                message = (f"cannot assign to '{lhs.name}': "
+                           "it is not a relation, function or individual")
+            else:
+                message = f"unknown symbol '{lhs.name}' on the left of ':='"
+            raise self.error(message, lhs.span,
                              _one_of("a mutable relation, function or individual",
                                      [n for n, x in self.symbols.items() if x.mutable]))
         if not sym.mutable:
