@@ -332,6 +332,14 @@ class _Emitter:
     def line(self, depth: int, text: str) -> None:
         self.lines.append("    " * depth + text)
 
+    def nested(self, depth: int, body: Callable[[], None]) -> None:
+        """Emit an indented block; a branch that grounds to nothing (e.g. a
+        require that is false for these parameters) still needs a statement."""
+        n = len(self.lines)
+        body()
+        if len(self.lines) == n:
+            self.line(depth, "pass")
+
     def block(self, stmts: tuple[ir.Stmt, ...], env: dict[str, int], cur: str, depth: int,
               finish: Callable[[str, int], None]) -> None:
         if not stmts:
@@ -351,7 +359,7 @@ class _Emitter:
                 self.block(rest, env, cur, depth, finish)
                 return
             self.line(depth, f"if {emit(g)}:")
-            self.block(rest, env, cur, depth + 1, finish)
+            self.nested(depth + 1, lambda: self.block(rest, env, cur, depth + 1, finish))
             return
         if isinstance(st, ir.If):
             g = self.g.formula(st.cond, env, cur)
@@ -359,9 +367,9 @@ class _Emitter:
                 self.block((st.then if g else st.els) + rest, env, cur, depth, finish)
                 return
             self.line(depth, f"if {emit(g)}:")
-            self.block(st.then + rest, env, cur, depth + 1, finish)
+            self.nested(depth + 1, lambda: self.block(st.then + rest, env, cur, depth + 1, finish))
             self.line(depth, "else:")
-            self.block(st.els + rest, env, cur, depth + 1, finish)
+            self.nested(depth + 1, lambda: self.block(st.els + rest, env, cur, depth + 1, finish))
             return
         if isinstance(st, ir.Assign):
             self.block(rest, env, self.assign(st, env, cur, depth), depth, finish)
