@@ -1,4 +1,4 @@
-"""Command line: paxcheck check | parse | replay.
+"""Command line: paxcheck check | parse | replay | graph | mutate | minimize.
 
 Exit codes: 0 holds, 1 violated, 2 bad input, 3 incomplete (limit, timeout,
 interrupt)."""
@@ -12,6 +12,8 @@ from pathlib import Path
 from typing import Any, Sequence
 
 from . import __version__
+from . import itf, msc
+from . import slicing
 from . import trace as T
 from .compiler import CompiledInstance
 from .errors import PaxError
@@ -47,8 +49,11 @@ def _build_parser() -> argparse.ArgumentParser:
     c.add_argument("--json", action="store_true", help="print the result as JSON on stdout")
     c.add_argument("--trace-out", metavar="FILE", help="write the counterexample as JSON")
     c.add_argument("--emit", metavar="DIR",
-                   help="write the counterexample into DIR as trace.json and trace.txt")
+                   help="write the counterexample into DIR: trace.json, trace.txt, "
+                        "trace.itf.json (ITF) and msc.svg (message-sequence chart)")
     c.add_argument("--no-progress", action="store_true", help="no progress lines on stderr")
+    c.add_argument("--slice", action="store_true",
+                   help="mark the steps of the printed trace the violation does not need")
 
     p = sub.add_parser("parse", help="parse and type-check a spec, print a summary")
     p.add_argument("spec")
@@ -56,6 +61,47 @@ def _build_parser() -> argparse.ArgumentParser:
 
     r = sub.add_parser("replay", help="re-validate a JSON trace against its spec and model")
     r.add_argument("trace")
+
+    mn = sub.add_parser("minimize", help="the smallest configuration that still violates a "
+                                         "property, with its shortest trace")
+    mn.add_argument("model", help="a models/*.toml file")
+    mn.add_argument("--invariant", action="append", metavar="NAME", dest="properties",
+                    help="the property to minimize for (repeatable; default: the first one "
+                         "the given model violates)")
+    mn.add_argument("--max-states", type=_positive_int, metavar="N",
+                    help="state limit per configuration")
+    mn.add_argument("--timeout", type=_positive_float, metavar="S",
+                    help="time limit per configuration")
+    mn.add_argument("--json", action="store_true", help="print the result as JSON on stdout")
+
+    g = sub.add_parser("graph", help="export the reachable state graph (DOT or GraphML)")
+    g.add_argument("model", help="a models/*.toml file")
+    g.add_argument("--out", required=True, metavar="FILE")
+    g.add_argument("--format", choices=("dot", "graphml"),
+                   help="default: from the file extension (.graphml), else dot")
+    g.add_argument("--max-states", type=_positive_int, metavar="N",
+                   help="refuse graphs with more states (default 10000)")
+    g.add_argument("--invariant", action="append", metavar="NAME", dest="properties",
+                   help="mark violations of this property only (repeatable)")
+
+    m = sub.add_parser("mutate", help="mutation testing: do the properties catch broken actions?")
+    m.add_argument("spec")
+    m.add_argument("--model", required=True, metavar="MODEL.toml",
+                   help="sorts, interpretations and properties to check the mutants with")
+    m.add_argument("--max-states", type=_positive_int, metavar="N",
+                   help="state budget per mutant (default 1000000)")
+    m.add_argument("--timeout", type=_positive_float, metavar="S",
+                   help="time budget per mutant in seconds (default 60)")
+    m.add_argument("--workers", type=_positive_int, metavar="N",
+                   help="parallel processes (default: the number of cores)")
+    m.add_argument("--invariant", action="append", metavar="NAME", dest="properties",
+                   help="kill mutants with these properties only (repeatable; default: the "
+                        "model's list)")
+    m.add_argument("--operator", action="append", metavar="OP", dest="operators",
+                   help="only these mutation operators (repeatable)")
+    m.add_argument("--fail-under", type=float, metavar="SCORE",
+                   help="exit 1 when the mutation score is below SCORE (0 to 1)")
+    m.add_argument("--json", action="store_true", help="print the report as JSON on stdout")
     return ap
 
 
@@ -86,6 +132,12 @@ def main(argv: Sequence[str] | None = None) -> int:
             return cmd_check(args)
         if args.command == "parse":
             return cmd_parse(args)
+        if args.command == "graph":
+            return cmd_graph(args)
+        if args.command == "mutate":
+            return cmd_mutate(args)
+        if args.command == "minimize":
+            return cmd_minimize(args)
         return cmd_replay(args)
     except PaxError as err:
         print(err.render(), file=sys.stderr)
@@ -140,13 +192,19 @@ def cmd_check(args: argparse.Namespace) -> int:
             out.mkdir(parents=True, exist_ok=True)
             (out / "trace.json").write_text(data, encoding="utf-8")
             (out / "trace.txt").write_text(T.to_text(first), encoding="utf-8")
+            (out / "trace.itf.json").write_text(
+                itf.dumps(itf.to_itf(first, spec.file, model.path)), encoding="utf-8")
+            (out / "msc.svg").write_text(msc.to_svg(first), encoding="utf-8")
     if args.json:
-        print(json.dumps(_result_json(model.path, spec.file, props, results, traces, code),
-                         indent=2))
+        out_json = _result_json(model.path, spec.file, props, results, traces, code)
+        if args.slice:
+            for v, (_, _, tr) in zip(out_json["violations"], traces):
+                v["unneeded_steps"] = list(slicing.unneeded_steps(tr))
+        print(json.dumps(out_json, indent=2))
         return code
     for _, _, tr in traces:
         print()
-        print(T.to_text(tr), end="")
+        print(slicing.to_text(tr) if args.slice else T.to_text(tr), end="")
     print()
     total = Stats()
     for r in results:
@@ -245,6 +303,120 @@ def _signature(s) -> str:
     params = ", ".join((f"{n}: " if n else "") + str(t) for n, t in zip(s.param_names, s.params))
     head = f"{s.name}({params})" if s.kind != "individual" else s.name
     return head + (f": {s.result}" if s.result is not None else "")
+
+
+# ---- graph ------------------------------------------------------------------
+def cmd_graph(args: argparse.Namespace) -> int:
+    from .graph import DEFAULT_MAX_STATES, build_graph, write_dot, write_graphml
+    model = load_model(args.model)
+    props = tuple(args.properties) if args.properties else None
+    for name in props or ():
+        if name not in model.spec.property_map:
+            raise PaxError(f"unknown property '{name}' (spec has: "
+                           f"{', '.join(model.spec.property_map) or 'none'})")
+    fmt = args.format or ("graphml" if args.out.endswith(".graphml") else "dot")
+    res = build_graph(model, props, args.max_states or DEFAULT_MAX_STATES)
+    try:
+        (write_graphml if fmt == "graphml" else write_dot)(res.graph, args.out)
+    except OSError as exc:
+        raise PaxError(f"cannot write {args.out}: {exc}") from None
+    print(f"{args.out}: {res.states:,} states, {res.transitions:,} transitions ({fmt})")
+    if res.violation:
+        print(f"  shortest violation ({res.violation}) marked: {len(res.path) - 1} steps, "
+              f"{' -> '.join(res.path)}")
+    return EXIT_HOLDS
+
+
+# ---- mutate -----------------------------------------------------------------
+def cmd_mutate(args: argparse.Namespace) -> int:
+    from . import mutate as M
+    for op in args.operators or ():
+        if op not in M.OPERATORS:
+            raise PaxError(f"unknown mutation operator '{op}' (one of: {', '.join(M.OPERATORS)})")
+    budget = M.Budget(args.max_states or M.DEFAULT_MAX_STATES, args.timeout or M.DEFAULT_TIMEOUT)
+    progress = M.print_progress if (sys.stderr.isatty() and not args.json) else None
+    report = M.run(args.spec, args.model, budget, args.workers,
+                   tuple(args.operators) if args.operators else M.OPERATORS, progress,
+                   tuple(args.properties) if args.properties else None)
+    text = Path(args.spec).read_text(encoding="utf-8")
+    if args.json:
+        print(json.dumps(M.to_json(report, text), indent=2))
+    else:
+        print(M.to_text(report, text), end="")
+    if args.fail_under is not None and (report.score or 0.0) < args.fail_under:
+        return EXIT_VIOLATED
+    return EXIT_HOLDS
+
+
+# ---- minimize ---------------------------------------------------------------
+def cmd_minimize(args: argparse.Namespace) -> int:
+    from .minimize import minimize
+    model = load_model(args.model)
+    props = tuple(args.properties) if args.properties else None
+    for name in props or ():
+        if name not in model.spec.property_map:
+            raise PaxError(f"unknown property '{name}' (spec has: "
+                           f"{', '.join(model.spec.property_map) or 'none'})")
+    limits = Limits(args.max_states or model.config.max_states,
+                    args.timeout or model.config.timeout)
+    say = (lambda *a: None) if args.json else print
+
+    def show(c) -> None:
+        what = {"violated": f"violated ({c.prop}) after {c.length} steps",
+                "holds": "holds", "skipped": f"skipped: {c.reason}",
+                "incomplete": f"incomplete: {c.reason}"}[c.status]
+        say(f"  {c.describe():<30} {what}" + (f"  [{c.states:,} states]" if c.states else ""))
+
+    say(f"model:     {model.path}")
+    say(f"spec:      {model.spec.file}")
+    say(f"property:  {', '.join(props or model.config.properties)}")
+    say("configurations (the given one first, then smallest first):")
+    res = minimize(model, props, limits, progress=show)
+    code = {"violated": EXIT_VIOLATED, "holds": EXIT_HOLDS,
+            "incomplete": EXIT_INCOMPLETE}[res.status]
+    unneeded = slicing.unneeded_steps(res.trace) if res.trace is not None else ()
+    if args.json:
+        print(json.dumps(_minimize_json(model, res, unneeded, code), indent=2))
+        return code
+    print()
+    if res.status == "holds":
+        print("Result: the given model holds; nothing to minimize.")
+        return code
+    if res.status == "incomplete":
+        print(f"Result: INCOMPLETE ({res.given.reason}) on the given model.")
+        return code
+    sm = res.smallest
+    print(slicing.to_text(res.trace, unneeded), end="")
+    print()
+    print(f"Result: VIOLATED: {sm.prop}; smallest configuration {sm.instance} "
+          f"({sm.total} elements in [sorts]), shortest trace {sm.length} steps")
+    if res.undecided:
+        print("  not decided (limit reached), so possibly smaller: "
+              + "; ".join(c.describe() for c in res.undecided))
+    return code
+
+
+def _minimize_json(model, res, unneeded, code: int) -> dict[str, Any]:
+    def cand(c):
+        if c is None:
+            return None
+        return {"sizes": dict(c.sizes), "total": c.total, "status": c.status,
+                "instance": c.instance, "property": c.prop, "length": c.length,
+                "distinct_states": c.states, "reason": c.reason}
+    return {
+        "status": res.status,
+        "exit_code": code,
+        "model": model.path,
+        "spec": model.spec.file,
+        "properties": list(res.properties),
+        "given": cand(res.given),
+        "smallest": cand(res.smallest),
+        "tried": [cand(c) for c in res.tried],
+        "undecided": [c.describe() for c in res.undecided],
+        "trace": (T.to_json(res.trace, model.spec.file, model.path)
+                  if res.trace is not None else None),
+        "unneeded_steps": list(unneeded),
+    }
 
 
 # ---- replay -----------------------------------------------------------------
