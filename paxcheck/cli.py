@@ -14,6 +14,7 @@ from typing import Any, Sequence
 from . import __version__
 from . import itf, msc
 from . import slicing
+from . import cli_smt
 from . import trace as T
 from .compiler import CompiledInstance
 from .errors import PaxError
@@ -58,6 +59,8 @@ def _build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("parse", help="parse and type-check a spec, print a summary")
     p.add_argument("spec")
     p.add_argument("--json", action="store_true")
+
+    cli_smt.add_parsers(sub)
 
     r = sub.add_parser("replay", help="re-validate a JSON trace against its spec and model")
     r.add_argument("trace")
@@ -130,6 +133,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         if args.command == "check":
             return cmd_check(args)
+        if args.command == "prove":
+            return cli_smt.cmd_prove(args)
+        if args.command == "bmc":
+            return cli_smt.cmd_bmc(args)
         if args.command == "parse":
             return cmd_parse(args)
         if args.command == "graph":

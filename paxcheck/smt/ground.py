@@ -93,6 +93,39 @@ class GroundEncoder:
         self.inst = inst
         self.spec = inst.spec
         self.counter = itertools.count()
+        # immutable symbols the instance leaves uninterpreted become variables
+        # too (constrained by the axioms): one query then covers every
+        # interpretation of that size
+        self.open_immutables: SymState = {}
+        self.side: list = []
+        for sym in self.spec.immutable_symbols:
+            if sym.name in inst.interp:
+                continue
+            pts: dict[tuple[int, ...], Any] = {}
+            for p in inst.points(sym):
+                name = f"imm!{sym.name}!{','.join(map(str, p))}"
+                if sym.is_relation:
+                    pts[p] = z3.Bool(name)
+                else:
+                    pts[p] = z3.Int(name)
+                    dom = inst.domain(sym.result)
+                    self.side.append(z3.And(pts[p] >= dom.start, pts[p] < dom.stop))
+            self.open_immutables[sym.name] = pts
+        if self.open_immutables:
+            self.side += [f for ax in self.spec.axioms
+                          if (f := self.ev(ax.formula, {}, {})) is not True]
+
+    def read_immutables(self, model: z3.ModelRef) -> dict[str, Any]:
+        out = dict(self.inst.interp)
+        for name, pts in self.open_immutables.items():
+            sym = self.spec.symbol_map[name]
+            if sym.is_relation:
+                out[name] = frozenset(p for p, v in pts.items()
+                                      if z3.is_true(model.eval(v, model_completion=True)))
+            else:
+                vals = {p: model.eval(v, model_completion=True).as_long() for p, v in pts.items()}
+                out[name] = vals[()] if sym.kind == "individual" else vals
+        return out
 
     # ---- states
     def fresh_state(self, tag: str) -> tuple[SymState, list]:
@@ -137,6 +170,8 @@ class GroundEncoder:
                     out = ite(a == d, self.lookup(state, sym, args[:i] + [d] + args[i + 1:]), out)
                 return out
         key = tuple(args)
+        if sym.name in self.open_immutables:
+            return self.open_immutables[sym.name][key]
         if not sym.mutable:
             val = self.inst.interp[sym.name]
             if isinstance(val, frozenset):

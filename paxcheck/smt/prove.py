@@ -1,0 +1,525 @@
+"""Inductive-invariant proofs: every one-state property of the spec (its
+`safety` and `invariant` declarations together) is checked to hold
+initially and to be preserved by every action, and every `transition`
+property to hold on every step from a state satisfying them. Unbounded
+(every instance size, first-order encoding) or for one bounded instance
+(finite encoding). `proved` only on `unsat` of every obligation."""
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+import z3
+
+from .. import ir
+from ..evaluate import Evaluator, RefState
+from ..instance import NONE, Instance
+import os
+from .epr import is_epr
+_DEBUG = bool(os.environ.get("PAXCHECK_DEBUG"))
+from .fo import FOEncoder, OV
+from .ground import GroundEncoder, b_and, b_not, z3val
+
+
+@dataclass(frozen=True)
+class CTI:
+    """A counterexample to induction, in the explicit engine's state form."""
+    instance: Instance
+    kind: str                   # 'initiation' | 'consecution' | 'transition'
+    property: str
+    pre: RefState | None        # None for initiation
+    action: str | None
+    args: tuple[int, ...]
+    post: RefState              # the initial state, for initiation
+
+
+@dataclass
+class Obligation:
+    name: str
+    kind: str
+    property: str
+    action: str | None
+    epr: bool = True
+    epr_reason: str = ""
+    verdict: str = "pending"    # 'proved' | 'cti' | 'unknown'
+    reason: str = ""
+    seconds: float = 0.0
+    cti: CTI | None = None
+
+
+@dataclass
+class ProofResult:
+    spec: ir.Spec
+    mode: str                   # 'unbounded' | 'instance'
+    invariants: tuple[str, ...]
+    obligations: list[Obligation] = field(default_factory=list)
+    consistent: bool = True
+    consistency_reason: str = ""
+
+    @property
+    def status(self) -> str:
+        if not self.consistent:
+            return "inconsistent"
+        if any(o.verdict == "cti" for o in self.obligations):
+            return "cti"
+        if any(o.verdict != "proved" for o in self.obligations):
+            return "unknown"
+        return "proved"
+
+
+class _Backend:
+    """What an obligation needs from an encoding."""
+
+    def background(self) -> list: ...
+    def fresh(self, tag: str) -> tuple[Any, list]: ...
+    def params(self, action: ir.Action, tag: str) -> tuple[dict[str, Any], list]: ...
+    def read(self, model, pre, post, env, action) -> tuple[Instance, RefState | None, RefState, tuple[int, ...]]: ...
+
+
+class _FOBackend(_Backend):
+    def __init__(self, spec: ir.Spec) -> None:
+        self.spec = spec
+        self.enc = FOEncoder(spec)
+
+    def background(self) -> list:
+        return self.enc.background()
+
+    def fresh(self, tag: str):
+        state, cons, _ = self.enc.fresh_state(tag)
+        return state, cons
+
+    def params(self, action, tag):
+        return {p.name: self.enc.param(p, tag) for p in action.params}, []
+
+    def minimize(self, solver: z3.Solver, pre) -> None:
+        """Fewest elements per sort, then fewest true facts in the pre-state;
+        each step keeps the query satisfiable."""
+        consts: dict[str, list] = {}
+        for s in self.spec.sorts:
+            S = self.enc.sorts[s.name]
+            for n in range(1, 9):
+                cs = [z3.Const(f"min!{s.name}!{i}", S) for i in range(n)]
+                x = z3.Const(f"min!{s.name}!x", S)
+                solver.push()
+                solver.add(z3.ForAll([x], z3.Or([x == c for c in cs])))
+                if solver.check() == z3.sat:
+                    consts[s.name] = cs
+                    break
+                solver.pop()
+            else:
+                consts[s.name] = []
+        if pre is None or any(not c for c in consts.values()):
+            solver.check()
+            return
+        atoms = []
+        for sym in self.spec.mutable_symbols:
+            if not sym.is_relation:
+                continue
+            choices = [[OV(False, c) for c in consts[p.name]] + ([OV(True, None)] if p.option else [])
+                       for p in sym.params]
+            import itertools
+            for args in itertools.product(*choices):
+                a = pre[sym.name](list(args))
+                if not isinstance(a, bool):
+                    atoms.append(a)
+        if not atoms:
+            solver.check()
+            return
+        model = solver.model()
+        hi = sum(1 for a in atoms if z3.is_true(model.eval(a, model_completion=True)))
+        lo = 0
+        while lo < hi:
+            mid = (lo + hi) // 2
+            solver.push()
+            solver.add(z3.PbLe([(a, 1) for a in atoms], mid))
+            if solver.check() == z3.sat:
+                hi = mid
+                solver.pop()
+            else:
+                lo = mid + 1
+                solver.pop()
+        solver.add(z3.PbLe([(a, 1) for a in atoms], hi))
+        solver.check()
+
+    def read(self, model, pre, post, env, action):
+        enc = self.enc
+        universe: dict[str, list] = {}
+        for s in self.spec.sorts:
+            S = enc.sorts[s.name]
+            u = list(model.get_universe(S) or [])
+            if not u:
+                u = [model.eval(z3.Const(f"any!{s.name}", S), model_completion=True)]
+            if s.ordered:
+                rank = enc.rank[s.name]
+                u.sort(key=lambda x: model.eval(rank(x), model_completion=True).as_long())
+            universe[s.name] = u
+        index = {name: {x.sexpr(): i for i, x in enumerate(u)} for name, u in universe.items()}
+        elements = {s.name: tuple(str(i) if s.ordered else f"{s.name}{i}"
+                                  for i in range(len(universe[s.name]))) for s in self.spec.sorts}
+
+        def ov(sort: ir.SortT, i: int) -> OV:
+            return OV(True, None) if i == NONE else OV(False, universe[sort.name][i])
+
+        def value(sort: ir.SortT, v: OV) -> int:
+            if v.none is not False and (v.none is True or z3.is_true(
+                    model.eval(v.none, model_completion=True))):
+                return NONE
+            return index[sort.name][model.eval(v.val, model_completion=True).sexpr()]
+
+        base = Instance(self.spec, elements)
+
+        def table(sym: ir.Symbol, acc):
+            pts = base.points(sym)
+            if sym.is_relation:
+                return frozenset(p for p in pts if z3.is_true(model.eval(
+                    z3val(acc([ov(s, i) for s, i in zip(sym.params, p)])), model_completion=True)))
+            vals = {p: value(sym.result, acc([ov(s, i) for s, i in zip(sym.params, p)]))
+                    for p in pts}
+            return vals
+
+        interp: dict[str, Any] = {}
+        for sym in self.spec.immutable_symbols:
+            t = table(sym, enc.immutable[sym.name])
+            interp[sym.name] = t if sym.kind != "individual" else t[()]
+        inst = Instance(self.spec, elements, interp, label="counterexample to induction")
+
+        def state(st) -> RefState:
+            out = []
+            for sym in self.spec.mutable_symbols:
+                t = table(sym, st[sym.name])
+                out.append(t if sym.is_relation else tuple(t[p] for p in base.points(sym)))
+            return tuple(out)
+
+        args = tuple(value(p.sort, env[p.name]) for p in action.params) if action else ()
+        return inst, (state(pre) if pre is not None else None), state(post), args
+
+
+class _GroundBackend(_Backend):
+    def __init__(self, inst: Instance) -> None:
+        self.inst = inst
+        self.spec = inst.spec
+        self.enc = GroundEncoder(inst)
+
+    def background(self) -> list:
+        return list(self.enc.side)
+
+    def fresh(self, tag: str):
+        return self.enc.fresh_state(tag)
+
+    def params(self, action, tag):
+        env, cons = {}, []
+        for p in action.params:
+            v = z3.Int(f"{p.name}!{tag}")
+            dom = self.inst.domain(p.sort)
+            cons.append(z3.And(v >= dom.start, v < dom.stop))
+            env[p.name] = v
+        return env, cons
+
+    def minimize(self, solver: z3.Solver, pre) -> None:
+        if pre is None:
+            solver.check()
+            return
+        atoms = [v for sym in self.spec.mutable_symbols if sym.is_relation
+                 for v in pre[sym.name].values()]
+        model = solver.model()
+        hi = sum(1 for a in atoms if z3.is_true(model.eval(a, model_completion=True)))
+        lo = 0
+        while lo < hi:
+            mid = (lo + hi) // 2
+            solver.push()
+            solver.add(z3.PbLe([(a, 1) for a in atoms], mid))
+            ok = solver.check() == z3.sat
+            solver.pop()
+            if ok:
+                hi = mid
+            else:
+                lo = mid + 1
+        if atoms:
+            solver.add(z3.PbLe([(a, 1) for a in atoms], hi))
+        solver.check()
+
+    def read(self, model, pre, post, env, action):
+        args = tuple(model.eval(z3val(env[p.name]), model_completion=True).as_long()
+                     for p in action.params) if action else ()
+        pre_s = self.enc.read_state(model, pre) if pre is not None else None
+        inst = self.inst
+        if self.enc.open_immutables:
+            inst = Instance(self.spec, inst.elements, self.enc.read_immutables(model),
+                            label="counterexample to induction")
+        return inst, pre_s, self.enc.read_state(model, post), args
+
+
+def _check(formulas: list, timeout: float) -> tuple[z3.CheckSatResult, z3.Solver]:
+    """A small portfolio: Z3's time to a proof outside EPR varies by orders
+    of magnitude with its random seed, so many short runs (E-matching alone,
+    then with model-based instantiation; new seeds, doubling slices) beat one
+    long run."""
+    deadline = time.monotonic() + timeout
+    slice_s, seed = 1.0, 0
+    last: z3.Solver | None = None
+    while True:
+        for mbqi in (False, True):
+            left = deadline - time.monotonic()
+            if left <= 0:
+                return z3.unknown, last
+            solver = z3.Solver()
+            solver.set("timeout", max(1, int(min(slice_s, left) * 1000)))
+            solver.set("smt.mbqi", mbqi)
+            solver.set("random_seed", seed)
+            solver.add(*formulas)
+            res = solver.check()
+            last = solver
+            if res != z3.unknown:
+                return res, solver
+            seed += 1
+        slice_s *= 2
+
+
+def _read_cti(backend: _Backend, ob: Obligation, model, pre, post, env, action) -> CTI:
+    inst, pre_s, post_s, args = backend.read(model, pre, post, env, action)
+    return CTI(inst, ob.kind, ob.property, pre_s, action.name if action else None, args, post_s)
+
+
+def _minimized(backend: _Backend, ob: Obligation, solver: z3.Solver, pre, post, env,
+               action) -> CTI | None:
+    backend.minimize(solver, pre)
+    if solver.check() != z3.sat:
+        return None
+    return _read_cti(backend, ob, solver.model(), pre, post, env, action)
+
+
+_HINT_SIZE = 3
+
+
+def _open_instance(spec: ir.Spec, sizes: dict[str, int]) -> Instance:
+    elements = {s.name: tuple(str(i) if s.ordered else f"{s.name}{i}" for i in range(sizes[s.name]))
+                for s in spec.sorts}
+    return Instance(spec, elements)
+
+
+def _bounded_check(spec: ir.Spec, sizes: dict[str, int], action: ir.Action, prop: ir.Property,
+                   invs: list[ir.Property], timeout: float, track: bool):
+    """The obligation on every instance with these sort sizes (immutable
+    symbols left open, constrained by the axioms): decidable, quantifier-free."""
+    backend = _GroundBackend(_open_instance(spec, sizes))
+    enc = backend.enc
+    pre, cons = backend.fresh("pre")
+    env, pcons = backend.params(action, "arg")
+    ex = enc.execute(action.body, env, pre)
+    goal = b_not(enc.ev(prop.formula, {}, ex.state, pre=pre))
+    solver = z3.Solver()
+    solver.set("timeout", int(timeout * 1000))
+    solver.add(*[f for f in enc.side + cons + pcons + ex.constraints + [goal] if f is not True])
+    lits = []
+    for q in invs:
+        f = enc.ev(q.formula, {}, pre)
+        if track:
+            lit = z3.Bool(f"assume!{q.name}")
+            solver.add(z3.Implies(lit, z3val(f)))
+            lits.append(lit)
+        elif f is not True:
+            solver.add(f)
+    return solver.check(*lits), solver, backend, (pre, ex.state, env)
+
+
+def _bounded_hint(spec: ir.Spec, action: ir.Action, prop: ir.Property, invs: list[ir.Property],
+                  timeout: float, minimize: bool) -> tuple[str, Any] | None:
+    """On a small instance size: a counterexample to induction there is one
+    for the unbounded spec too; an unsat core names the invariants the proof
+    is likely to need, which spares Z3 the irrelevant quantifiers."""
+    sizes = {s.name: _HINT_SIZE for s in spec.sorts}
+    budget = max(1.0, timeout / 4)
+    res, solver, backend, (pre, post, env) = _bounded_check(spec, sizes, action, prop, invs,
+                                                            budget, True)
+    if res == z3.unsat:
+        # shrink the core: each assumption dropped is one quantified formula
+        # fewer for the unbounded query
+        core = list(solver.unsat_core())
+        for lit in list(core):
+            trial = [c for c in core if not c.eq(lit)]
+            if solver.check(*trial) == z3.unsat:
+                core = trial
+        return "core", {str(c).split("!", 1)[1] for c in core}
+    if res != z3.sat:
+        return None
+    if minimize:  # fewest elements per sort, greedily
+        for s in spec.sorts:
+            while sizes[s.name] > 1:
+                trial = {**sizes, s.name: sizes[s.name] - 1}
+                r2, s2, b2, st2 = _bounded_check(spec, trial, action, prop, invs, budget, False)
+                if r2 != z3.sat:
+                    break
+                sizes, solver, backend, (pre, post, env) = trial, s2, b2, st2
+        backend.minimize(solver, pre)
+    inst, pre_s, post_s, args = backend.read(solver.model(), pre, post, env, action)
+    kind = "transition" if prop.two_state else "consecution"
+    return "cti", CTI(inst, kind, prop.name, pre_s, action.name, args, post_s)
+
+
+def _size(e: ir.Expr) -> int:
+    from ..walk import subexprs
+    return sum(1 for _ in subexprs(e))
+
+
+def _writes(stmts: tuple[ir.Stmt, ...]) -> set[str]:
+    out: set[str] = set()
+    for st in stmts:
+        if isinstance(st, (ir.Assign, ir.Havoc)):
+            out.add(st.symbol)
+        elif isinstance(st, ir.If):
+            out |= _writes(st.then) | _writes(st.els)
+    return out
+
+
+def _reads(spec: ir.Spec, e: ir.Expr) -> set[str]:
+    from ..walk import subexprs
+    out: set[str] = set()
+    for x in subexprs(e):
+        if isinstance(x, ir.App):
+            out.add(x.symbol)
+        elif isinstance(x, ir.Call):
+            out |= _reads(spec, spec.definition_map[x.definition].body)
+    return out
+
+
+def prove(spec: ir.Spec, instance: Instance | None = None, timeout: float = 30.0,
+          without: tuple[str, ...] = (), minimize: bool = True,
+          only: tuple[str, ...] | None = None) -> ProofResult:
+    """Check every proof obligation. `without` drops one-state properties from
+    the candidate invariant; `only` restricts which obligations are run."""
+    backend: _Backend = _GroundBackend(instance) if instance else _FOBackend(spec)
+    invs = [p for p in spec.properties if not p.two_state and p.name not in without]
+    trans = [p for p in spec.properties if p.two_state and p.name not in without]
+    result = ProofResult(spec, "instance" if instance else "unbounded", tuple(p.name for p in invs))
+    bg = [f for f in backend.background() if f is not True]
+    # an inconsistent background proves anything: refuse before proving
+    s = z3.Solver()
+    s.set("timeout", int(timeout * 1000))
+    s.add(*bg)
+    res = s.check()
+    if res != z3.sat:
+        result.consistent = False
+        result.consistency_reason = ("the axioms are inconsistent (unsatisfiable)" if res == z3.unsat
+                                     else f"could not show the axioms consistent: {s.reason_unknown()}")
+        return result
+
+    def run(ob: Obligation, query: list, assumptions: list[tuple[ir.Property, Any]], pre, post,
+            env, action, hint: tuple[str, Any] | None = None) -> None:
+        if only is not None and ob.name not in only:
+            return
+        query = [q for q in query if q is not True]
+        everything = bg + query + [f for _, f in assumptions]
+        ob.epr, ob.epr_reason = is_epr(everything)
+        t0 = time.monotonic()
+        # Assumptions are added lazily: start from the goal's own invariant and
+        # add whatever invariant a model breaks, until unsat (proved from a
+        # subset, hence from all) or a model that satisfies every invariant
+        # (a real counterexample to induction). Fewer quantifiers, faster Z3.
+        chosen = [(p, f) for p, f in assumptions if p.name == ob.property]
+        if hint is not None:
+            verdict, found = hint
+            if verdict == "cti":
+                ob.verdict, ob.cti = "cti", found
+                ob.reason = "found on a bounded instance"
+                ob.seconds = time.monotonic() - t0
+                result.obligations.append(ob)
+                return
+            if verdict == "core":
+                chosen += [(p, f) for p, f in assumptions if p.name in found and (p, f) not in chosen]
+                if _DEBUG: print("  core", sorted(found))
+        while True:
+            left = timeout - (time.monotonic() - t0)
+            if any(q is False for q in query):
+                res, solver = z3.unsat, None
+            elif left <= 0:
+                res, solver = z3.unknown, None
+            else:
+                partial = len(chosen) < len(assumptions)
+                # a subset round gets a slice of the time: a model of a subset
+                # that Z3 cannot find quickly is no reason to stop with it
+                budget = min(left, max(2.0, timeout / 5)) if partial else left
+                res, solver = _check(bg + query + [f for _, f in chosen], budget)
+                if res == z3.unknown and partial:
+                    chosen = list(assumptions)
+                    continue
+            if res != z3.sat:
+                break
+            cti = _read_cti(backend, ob, solver.model(), pre, post, env, action)
+            ev = Evaluator(cti.instance)
+            broken = [(p, f) for p, f in assumptions if (p, f) not in chosen
+                      and not ev.eval(p.formula, {}, cti.pre)]
+            if not broken:
+                if minimize:
+                    small = _minimized(backend, ob, solver, pre, post, env, action)
+                    if small is not None and all(Evaluator(small.instance).eval(
+                            p.formula, {}, small.pre) for p, _ in assumptions):
+                        cti = small
+                ob.verdict, ob.cti = "cti", cti
+                break
+            # one at a time, the simplest first: every extra quantified
+            # assumption makes the next model harder for Z3 to find
+            chosen.append(min(broken, key=lambda pf: _size(pf[0].formula)))
+            if _DEBUG: print("  +", chosen[-1][0].name, [p.name for p, _ in broken], round(time.monotonic() - t0, 2))
+        if res == z3.unsat:
+            ob.verdict = "proved"
+        elif res == z3.unknown:
+            ob.verdict = "unknown"
+            ob.reason = "timeout" if solver is None else (solver.reason_unknown() or "timeout")
+        ob.seconds = time.monotonic() - t0
+        result.obligations.append(ob)
+
+    enc = backend.enc
+    # initiation
+    for p in invs:
+        start, cons = backend.fresh("init")
+        ex = enc.execute(spec.init, {}, start)
+        goal = b_not(enc.ev(p.formula, {}, ex.state))
+        run(Obligation(f"init -> {p.name}", "initiation", p.name, None),
+            cons + ex.constraints + [goal], [], None, ex.state, {}, None)
+    # consecution and two-state properties
+    for action in spec.actions:
+        writes = _writes(action.body)
+        for p in invs + trans:
+            if not p.two_state and not (_reads(spec, p.formula) & writes):
+                # the action changes nothing the invariant reads, and the
+                # invariant is assumed in the pre-state: it holds after
+                name = f"{action.name} -> {p.name}"
+                if only is None or name in only:
+                    result.obligations.append(Obligation(
+                        name, "consecution", p.name, action.name, True, "frame",
+                        "proved", "unchanged: the action writes nothing it reads"))
+                continue
+            pre, cons = backend.fresh("pre")
+            env, pcons = backend.params(action, "arg")
+            assume = [(q, enc.ev(q.formula, {}, pre)) for q in invs]
+            ex = enc.execute(action.body, env, pre)
+            goal = b_not(enc.ev(p.formula, {}, ex.state, pre=pre))
+            kind = "transition" if p.two_state else "consecution"
+            name = f"{action.name} -> {p.name}"
+            hint = None
+            if instance is None and (only is None or name in only):
+                hint = _bounded_hint(spec, action, p, invs, timeout, minimize)
+            run(Obligation(name, kind, p.name, action.name),
+                cons + pcons + ex.constraints + [goal], assume, pre, ex.state, env, action, hint)
+    return result
+
+
+def validate_cti(spec: ir.Spec, cti: CTI, invariants: tuple[str, ...]) -> str | None:
+    """Re-check a CTI with the reference evaluator, independent of Z3: None if
+    it is real, else what is wrong with it."""
+    ev = Evaluator(cti.instance)
+    prop = spec.property_map[cti.property]
+    if cti.kind == "initiation":
+        if cti.post not in set(ev.initial_states()):
+            return "the state is not an initial state"
+        return None if not ev.eval(prop.formula, {}, cti.post) else "the state satisfies the property"
+    for name in invariants:
+        if not ev.eval(spec.property_map[name].formula, {}, cti.pre):
+            return f"the pre-state violates assumed invariant '{name}'"
+    action = spec.action_map[cti.action]
+    env = {p.name: a for p, a in zip(action.params, cti.args)}
+    if cti.post not in ev.execute(action.body, env, cti.pre):
+        return f"{cti.action} does not lead from the pre-state to the post-state"
+    holds = ev.eval(prop.formula, {}, cti.post, pre=cti.pre)
+    return None if not holds else "the post-state satisfies the property"
