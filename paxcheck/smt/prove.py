@@ -405,13 +405,13 @@ def prove(spec: ir.Spec, instance: Instance | None = None, timeout: float = 30.0
         return result
 
     def run(ob: Obligation, query: list, assumptions: list[tuple[ir.Property, Any]], pre, post,
-            env, action, hint: tuple[str, Any] | None = None) -> None:
+            env, action, hint: tuple[str, Any] | None = None, hint_seconds: float = 0.0) -> None:
         if only is not None and ob.name not in only:
             return
         query = [q for q in query if q is not True]
         everything = bg + query + [f for _, f in assumptions]
         ob.epr, ob.epr_reason = is_epr(everything)
-        t0 = time.monotonic()
+        t0 = time.monotonic() - hint_seconds
         # Assumptions are added lazily: start from the goal's own invariant and
         # add whatever invariant a model breaks, until unsat (proved from a
         # subset, hence from all) or a model that satisfies every invariant
@@ -498,10 +498,12 @@ def prove(spec: ir.Spec, instance: Instance | None = None, timeout: float = 30.0
             kind = "transition" if p.two_state else "consecution"
             name = f"{action.name} -> {p.name}"
             hint = None
+            h0 = time.monotonic()
             if instance is None and (only is None or name in only):
                 hint = _bounded_hint(spec, action, p, invs, timeout, minimize)
             run(Obligation(name, kind, p.name, action.name),
-                cons + pcons + ex.constraints + [goal], assume, pre, ex.state, env, action, hint)
+                cons + pcons + ex.constraints + [goal], assume, pre, ex.state, env, action, hint,
+                time.monotonic() - h0)
     return result
 
 
