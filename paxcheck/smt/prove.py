@@ -410,7 +410,10 @@ def prove(spec: ir.Spec, instance: Instance | None = None, timeout: float = 30.0
             return
         query = [q for q in query if q is not True]
         everything = bg + query + [f for _, f in assumptions]
-        ob.epr, ob.epr_reason = is_epr(everything)
+        if instance is not None:  # quantifiers expanded: a ground, decidable query
+            ob.epr, ob.epr_reason = True, "finite instance"
+        else:
+            ob.epr, ob.epr_reason = is_epr(everything)
         t0 = time.monotonic() - hint_seconds
         # Assumptions are added lazily: start from the goal's own invariant and
         # add whatever invariant a model breaks, until unsat (proved from a
