@@ -149,6 +149,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except PaxError as err:
         print(err.render(), file=sys.stderr)
         return EXIT_BAD_INPUT
+    except KeyboardInterrupt:  # outside a search loop, which reports its own partial result
+        print("paxcheck: interrupted", file=sys.stderr)
+        return EXIT_INCOMPLETE
 
 
 # ---- check ------------------------------------------------------------------

@@ -151,3 +151,23 @@ def test_console_entry_point_runs_without_traceback(tmp_path):
     assert proc.returncode == 2
     assert "Traceback" not in proc.stderr
     assert proc.stderr.startswith(f"{bad}:3:15: error: syntax error: unexpected '='")
+
+
+def test_ctrl_c_reports_partial_result_and_exits_3(tmp_path):
+    import signal
+    import time
+    model = tmp_path / "big.toml"
+    model.write_text((ROOT / "models" / "paxos.toml").read_text()
+                     .replace('"../specs/paxos.pax"', json.dumps(str(ROOT / "specs/paxos.pax")))
+                     .replace("ballot = 3", "ballot = 4"))
+    proc = subprocess.Popen([sys.executable, "-m", "paxcheck.cli", "check", str(model), "--json"],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    time.sleep(4)
+    proc.send_signal(signal.SIGINT)
+    out, err = proc.communicate(timeout=60)
+    assert proc.returncode == 3, err
+    data = json.loads(out)
+    assert data["status"] == "incomplete"
+    inst = data["instances"][0]
+    assert inst["stop_reason"] == "interrupted"
+    assert inst["distinct_states"] > 1000  # it reports what it explored before the interrupt
