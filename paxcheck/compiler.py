@@ -15,7 +15,7 @@ from typing import Callable, Union
 from . import ir
 from .errors import PaxError
 from .instance import Instance
-from .layout import Layout, Slot
+from .layout import Layout, Slot, point_strides
 from .walk import assigned_whole
 
 _MAX_HAVOC_CHOICES = 1 << 16
@@ -264,7 +264,7 @@ class Grounder:
 
     def _index(self, sym: ir.Symbol, args: list[GT]) -> str:
         slot = self.layout.slots.get(sym.name)
-        strides = slot.strides if slot else _strides(self.inst, sym)
+        strides = slot.strides if slot else point_strides(self.inst, sym)
         terms = []
         for a, s, p in zip(args, strides, sym.params):
             c = _index_code(a, int(p.option))
@@ -307,15 +307,6 @@ class Grounder:
         if isinstance(b, Field) and isinstance(a, int):
             return Code(f"{hex((a + b.bias) << b.off)} {pyop} ({b.var} & {hex(b.mask << b.off)})")
         return Code(f"{_value_code(a)} {pyop} {_value_code(b)}")
-
-
-def _strides(inst: Instance, sym: ir.Symbol) -> tuple[int, ...]:
-    sizes = [len(inst.domain(p)) for p in sym.params]
-    out, acc = [], 1
-    for n in reversed(sizes):
-        out.append(acc)
-        acc *= n
-    return tuple(reversed(out))
 
 
 # ---- statements -------------------------------------------------------------

@@ -37,6 +37,16 @@ class Slot:
         return ((1 << (self.width * self.npoints)) - 1) << self.base
 
 
+def point_strides(inst: Instance, sym: ir.Symbol) -> tuple[int, ...]:
+    """Mixed-radix weights of a symbol's parameters, the last varying fastest
+    (the order of Instance.points)."""
+    out, acc = [], 1
+    for p in reversed(sym.params):
+        out.append(acc)
+        acc *= len(inst.domain(p))
+    return tuple(reversed(out))
+
+
 class Layout:
     def __init__(self, inst: Instance) -> None:
         self.inst = inst
@@ -44,19 +54,14 @@ class Layout:
         self.points: dict[str, list[tuple[int, ...]]] = {}
         base = 0
         for sym in inst.spec.mutable_symbols:
-            sizes = [len(inst.domain(p)) for p in sym.params]
-            strides = []
-            acc = 1
-            for n in reversed(sizes):
-                strides.append(acc)
-                acc *= n
-            strides.reverse()
+            strides = point_strides(inst, sym)
+            acc = len(inst.points(sym))
             if sym.is_relation:
                 width, bias, nvalues = 1, 0, 2
             else:
                 nvalues = len(inst.domain(sym.result))
                 width, bias = max(1, (nvalues - 1).bit_length()), int(sym.result.option)
-            slot = Slot(sym, base, width, bias, tuple(strides),
+            slot = Slot(sym, base, width, bias, strides,
                         tuple(int(p.option) for p in sym.params), acc, nvalues)
             self.slots[sym.name] = slot
             self.points[sym.name] = inst.points(sym)

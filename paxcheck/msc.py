@@ -400,15 +400,9 @@ def read_trace(path: str | Path) -> Trace:
     """A paxcheck trace JSON file back as a Trace (its model is loaded to get the
     spec and instance). Raises PaxError on a bad file."""
     from .errors import PaxError
-    from .replay import _resolve, apply_changes, load_trace, state_from_json
-    from .model import load_model
+    from .replay import apply_changes, state_from_json, trace_instance
 
-    data = load_trace(path)
-    model = load_model(_resolve(Path(path).resolve().parent, str(data.get("model", ""))))
-    want = data.get("instance", {})
-    inst = next((i for i in model.instances
-                 if {k: list(v) for k, v in i.elements.items()} == want.get("sorts")
-                 and i.label == want.get("label", "")), None)
+    data, inst = trace_instance(path)
     if inst is None:
         raise PaxError(f"{path}: the trace's instance is not an instance of its model")
     state = state_from_json(inst, data.get("initial"))

@@ -108,13 +108,20 @@ def _resolve(base: Path, name: str) -> Path:
     return p
 
 
-def replay(path: str | Path) -> ReplayResult:
+def trace_instance(path: str | Path) -> tuple[dict[str, Any], Instance | None]:
+    """A trace file's data and the instance of its model it was found in
+    (None if the model has no such instance)."""
     data = load_trace(path)
     model = load_model(_resolve(Path(path).resolve().parent, str(data.get("model", ""))))
     want = data.get("instance", {})
     inst = next((i for i in model.instances
                  if {k: list(v) for k, v in i.elements.items()} == want.get("sorts")
                  and i.label == want.get("label", "")), None)
+    return data, inst
+
+
+def replay(path: str | Path) -> ReplayResult:
+    data, inst = trace_instance(path)
     if inst is None:
         return ReplayResult(False, "the trace's instance is not an instance of the model", 0)
     ev = Evaluator(inst)

@@ -6,6 +6,7 @@ property to hold on every step from a state satisfying them. Unbounded
 (finite encoding). `proved` only on `unsat` of every obligation."""
 from __future__ import annotations
 
+import itertools
 import time
 from dataclasses import dataclass, field
 from typing import Any
@@ -77,6 +78,27 @@ class _Backend:
     def read(self, model, pre, post, env, action) -> tuple[Instance, RefState | None, RefState, tuple[int, ...]]: ...
 
 
+def _fewest_facts(solver: z3.Solver, atoms: list) -> None:
+    """Binary search for the fewest true atoms in a model, then leave the
+    solver at a model with that many."""
+    if atoms:
+        model = solver.model()
+        hi = sum(1 for a in atoms if z3.is_true(model.eval(a, model_completion=True)))
+        lo = 0
+        while lo < hi:
+            mid = (lo + hi) // 2
+            solver.push()
+            solver.add(z3.PbLe([(a, 1) for a in atoms], mid))
+            ok = solver.check() == z3.sat
+            solver.pop()
+            if ok:
+                hi = mid
+            else:
+                lo = mid + 1
+        solver.add(z3.PbLe([(a, 1) for a in atoms], hi))
+    solver.check()
+
+
 class _FOBackend(_Backend):
     def __init__(self, spec: ir.Spec) -> None:
         self.spec = spec
@@ -118,29 +140,11 @@ class _FOBackend(_Backend):
                 continue
             choices = [[OV(False, c) for c in consts[p.name]] + ([OV(True, None)] if p.option else [])
                        for p in sym.params]
-            import itertools
             for args in itertools.product(*choices):
                 a = pre[sym.name](list(args))
                 if not isinstance(a, bool):
                     atoms.append(a)
-        if not atoms:
-            solver.check()
-            return
-        model = solver.model()
-        hi = sum(1 for a in atoms if z3.is_true(model.eval(a, model_completion=True)))
-        lo = 0
-        while lo < hi:
-            mid = (lo + hi) // 2
-            solver.push()
-            solver.add(z3.PbLe([(a, 1) for a in atoms], mid))
-            if solver.check() == z3.sat:
-                hi = mid
-                solver.pop()
-            else:
-                lo = mid + 1
-                solver.pop()
-        solver.add(z3.PbLe([(a, 1) for a in atoms], hi))
-        solver.check()
+        _fewest_facts(solver, atoms)
 
     def read(self, model, pre, post, env, action):
         enc = self.enc
@@ -222,22 +226,7 @@ class _GroundBackend(_Backend):
             return
         atoms = [v for sym in self.spec.mutable_symbols if sym.is_relation
                  for v in pre[sym.name].values()]
-        model = solver.model()
-        hi = sum(1 for a in atoms if z3.is_true(model.eval(a, model_completion=True)))
-        lo = 0
-        while lo < hi:
-            mid = (lo + hi) // 2
-            solver.push()
-            solver.add(z3.PbLe([(a, 1) for a in atoms], mid))
-            ok = solver.check() == z3.sat
-            solver.pop()
-            if ok:
-                hi = mid
-            else:
-                lo = mid + 1
-        if atoms:
-            solver.add(z3.PbLe([(a, 1) for a in atoms], hi))
-        solver.check()
+        _fewest_facts(solver, atoms)
 
     def read(self, model, pre, post, env, action):
         args = tuple(model.eval(z3val(env[p.name]), model_completion=True).as_long()
