@@ -121,3 +121,17 @@ def test_prove_cli_cti_exit_1(capsys):
     out = capsys.readouterr().out
     assert "Counterexample to induction: accepted breaks invariant 'agreement'" in out
     assert "Result: NOT PROVED" in out
+
+
+def test_flexible_paxos_proved_for_every_size():
+    spec = load_spec(ROOT / "specs" / "flexible_paxos.pax")
+    res = prove(spec, timeout=TIMEOUT)
+    assert res.status == "proved"
+    assert {o.verdict for o in res.obligations} == {"proved"}
+
+
+def test_flexible_paxos_without_intersection_gives_a_real_cti():
+    spec = load_spec(ROOT / "specs" / "broken" / "flexible_paxos_no_intersection.pax")
+    res = prove(spec, timeout=TIMEOUT)
+    assert res.status == "cti"
+    assert _ctis_are_real(res)
