@@ -135,3 +135,12 @@ def test_flexible_paxos_without_intersection_gives_a_real_cti():
     res = prove(spec, timeout=TIMEOUT)
     assert res.status == "cti"
     assert _ctis_are_real(res)
+
+
+def test_timeouts_are_unknown_never_proved(capsys):
+    res = prove(PAXOS, timeout=0.01, minimize=False)
+    assert res.status == "unknown"
+    unknown = [o for o in res.obligations if o.verdict == "unknown"]
+    assert unknown and all(o.reason for o in unknown)
+    assert main(["prove", str(ROOT / "specs/paxos.pax"), "--timeout", "0.01"]) == 3
+    assert "Result: UNKNOWN" in capsys.readouterr().out
