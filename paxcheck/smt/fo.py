@@ -18,7 +18,7 @@ import z3
 from .. import ir
 from ..evaluate import RefState
 from ..instance import Instance
-from .ground import Exec, b_and, b_not, b_or
+from .ground import Encoding, Exec, b_and, b_not, b_or, z3val
 
 # a state maps each mutable symbol to an accessor: list[OV] -> Bool | OV
 Accessor = Callable[[list], Any]
@@ -53,11 +53,7 @@ def _bite(c, a, b):
         return a
     if not isinstance(a, bool) and not isinstance(b, bool) and a.eq(b):
         return a
-    return z3.If(c, _z(a), _z(b))
-
-
-def _z(x):
-    return z3.BoolVal(x) if isinstance(x, bool) else x
+    return z3.If(c, z3val(a), z3val(b))
 
 
 def any_ite(c, a, b):
@@ -79,7 +75,7 @@ class SymbolDecls:
     isnone: dict[tuple[bool, ...], z3.FuncDeclRef]
 
 
-class FOEncoder:
+class FOEncoder(Encoding):
     def __init__(self, spec: ir.Spec) -> None:
         self.spec = spec
         self.sorts = {s.name: z3.DeclareSort(s.name) for s in spec.sorts}
@@ -186,29 +182,12 @@ class FOEncoder:
         rank = self.rank[sort]
         return b_or([a.none, b_and([b_not(b.none), rank(a.val) <= rank(b.val)])])
 
-    def ev(self, e: ir.Expr, env: dict[str, OV], state: FOState, pre: FOState | None = None):
-        if isinstance(e, ir.Var):
-            return env[e.name]
+    def ev_atom(self, e: ir.Expr, env: dict[str, OV], state: FOState, pre: FOState | None):
         if isinstance(e, ir.App):
             acc = self.immutable.get(e.symbol) or state[e.symbol]
             return acc([self.ev(a, env, state, pre) for a in e.args])
-        if isinstance(e, ir.BoolLit):
-            return e.value
         if isinstance(e, ir.NoneLit):
             return OV(True, None)
-        if isinstance(e, ir.Not):
-            return b_not(self.ev(e.arg, env, state, pre))
-        if isinstance(e, ir.And):
-            return b_and([self.ev(a, env, state, pre) for a in e.args])
-        if isinstance(e, ir.Or):
-            return b_or([self.ev(a, env, state, pre) for a in e.args])
-        if isinstance(e, ir.Implies):
-            return b_or([b_not(self.ev(e.left, env, state, pre)), self.ev(e.right, env, state, pre)])
-        if isinstance(e, ir.Iff):
-            a, b = self.ev(e.left, env, state, pre), self.ev(e.right, env, state, pre)
-            if isinstance(a, bool) and isinstance(b, bool):
-                return a == b
-            return _z(a) == _z(b)
         if isinstance(e, ir.Cmp):
             a, b = self.ev(e.left, env, state, pre), self.ev(e.right, env, state, pre)
             sort = e.left.sort.name
@@ -221,13 +200,10 @@ class FOEncoder:
             return self.le_(sort, a, b)
         if isinstance(e, ir.Quant):
             return self._quant(e.kind, list(e.binders), e.body, env, state, pre)
-        if isinstance(e, ir.Call):
-            d = self.spec.definition_map[e.definition]
-            args = [self.ev(a, env, state, pre) for a in e.args]
-            return self.ev(d.body, {p.name: a for p, a in zip(d.params, args)}, state, pre)
-        if isinstance(e, ir.Old):
-            return self.ev(e.arg, env, pre, None)
         raise AssertionError(f"unhandled expression {e!r}")
+
+    def call(self, d: ir.Definition, args: list, state: FOState, pre: FOState | None):
+        return self.ev(d.body, {p.name: a for p, a in zip(d.params, args)}, state, pre)
 
     def _quant(self, kind: str, binders: list[ir.Binder], body: ir.Expr, env, state, pre):
         if not binders:

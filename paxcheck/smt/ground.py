@@ -88,7 +88,45 @@ class Exec:
     fresh: list = field(default_factory=list)        # havoc variables introduced
 
 
-class GroundEncoder:
+class Encoding:
+    """What the finite and the first-order encodings evaluate alike: the
+    connectives, definitions and `old`. Values are Python bools where known."""
+
+    spec: ir.Spec
+
+    def ev(self, e: ir.Expr, env: dict[str, Any], state: Any, pre: Any = None) -> Any:
+        if isinstance(e, ir.Var):
+            return env[e.name]
+        if isinstance(e, ir.BoolLit):
+            return e.value
+        if isinstance(e, ir.Not):
+            return b_not(self.ev(e.arg, env, state, pre))
+        if isinstance(e, ir.And):
+            return b_and(self.ev(a, env, state, pre) for a in e.args)
+        if isinstance(e, ir.Or):
+            return b_or(self.ev(a, env, state, pre) for a in e.args)
+        if isinstance(e, ir.Implies):
+            return b_or([b_not(self.ev(e.left, env, state, pre)), self.ev(e.right, env, state, pre)])
+        if isinstance(e, ir.Iff):
+            a, b = self.ev(e.left, env, state, pre), self.ev(e.right, env, state, pre)
+            if isinstance(a, bool) and isinstance(b, bool):
+                return a == b
+            return z3val(a) == z3val(b)
+        if isinstance(e, ir.Call):
+            d = self.spec.definition_map[e.definition]
+            return self.call(d, [self.ev(a, env, state, pre) for a in e.args], state, pre)
+        if isinstance(e, ir.Old):
+            return self.ev(e.arg, env, pre, None)
+        return self.ev_atom(e, env, state, pre)
+
+    def ev_atom(self, e: ir.Expr, env: dict[str, Any], state: Any, pre: Any) -> Any:
+        raise NotImplementedError
+
+    def call(self, d: ir.Definition, args: list, state: Any, pre: Any) -> Any:
+        raise NotImplementedError
+
+
+class GroundEncoder(Encoding):
     def __init__(self, inst: Instance) -> None:
         self.inst = inst
         self.spec = inst.spec
@@ -179,30 +217,12 @@ class GroundEncoder:
             return val[key] if isinstance(val, dict) else val
         return state[sym.name][key]
 
-    def ev(self, e: ir.Expr, env: dict[str, Any], state: SymState,
-           pre: SymState | None = None) -> Any:
-        if isinstance(e, ir.Var):
-            return env[e.name]
+    def ev_atom(self, e: ir.Expr, env: dict[str, Any], state: SymState, pre) -> Any:
         if isinstance(e, ir.App):
             sym = self.spec.symbol_map[e.symbol]
             return self.lookup(state, sym, [self.ev(a, env, state, pre) for a in e.args])
-        if isinstance(e, ir.BoolLit):
-            return e.value
         if isinstance(e, ir.NoneLit):
             return -1
-        if isinstance(e, ir.Not):
-            return b_not(self.ev(e.arg, env, state, pre))
-        if isinstance(e, ir.And):
-            return b_and(self.ev(a, env, state, pre) for a in e.args)
-        if isinstance(e, ir.Or):
-            return b_or(self.ev(a, env, state, pre) for a in e.args)
-        if isinstance(e, ir.Implies):
-            return b_or([b_not(self.ev(e.left, env, state, pre)), self.ev(e.right, env, state, pre)])
-        if isinstance(e, ir.Iff):
-            a, b = self.ev(e.left, env, state, pre), self.ev(e.right, env, state, pre)
-            if isinstance(a, bool) and isinstance(b, bool):
-                return a == b
-            return z3val(a) == z3val(b)
         if isinstance(e, ir.Cmp):
             a, b = self.ev(e.left, env, state, pre), self.ev(e.right, env, state, pre)
             if isinstance(a, int) and isinstance(b, int):
@@ -215,13 +235,10 @@ class GroundEncoder:
             parts = (self.ev(e.body, {**env, **dict(zip(names, vals))}, state, pre)
                      for vals in itertools.product(*(self.inst.domain(b.sort) for b in e.binders)))
             return b_and(parts) if e.kind == "forall" else b_or(parts)
-        if isinstance(e, ir.Call):
-            d = self.spec.definition_map[e.definition]
-            args = [self.ev(a, env, state, pre) for a in e.args]
-            return self._call(d, args, {}, state, pre)
-        if isinstance(e, ir.Old):
-            return self.ev(e.arg, env, pre, None)
         raise AssertionError(f"unhandled expression {e!r}")
+
+    def call(self, d: ir.Definition, args: list, state, pre) -> Any:
+        return self._call(d, args, {}, state, pre)
 
     def _call(self, d: ir.Definition, args: list, bound: dict, state, pre) -> Any:
         i = len(bound)
