@@ -171,3 +171,12 @@ def test_ctrl_c_reports_partial_result_and_exits_3(tmp_path):
     inst = data["instances"][0]
     assert inst["stop_reason"] == "interrupted"
     assert inst["distinct_states"] > 1000  # it reports what it explored before the interrupt
+
+
+def test_timeout_exit_3_reports_partial(capsys):
+    assert main(["check", str(ROOT / "models/paxos.toml"), "--timeout", "0.5", "--json"]) == 3
+    out = json.loads(capsys.readouterr().out)
+    inst = out["instances"][0]
+    assert out["status"] == "incomplete" and inst["complete"] is False
+    assert inst["stop_reason"] == "timeout after 0.5 s"
+    assert 0 < inst["distinct_states"] < 323_940
