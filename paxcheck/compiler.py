@@ -61,9 +61,6 @@ class Field:
     bias: int
     var: str
 
-    def raw(self) -> str:
-        return f"(({self.var} >> {self.off}) & {self.mask})"
-
 
 @dataclass(frozen=True)
 class TCode:
@@ -71,24 +68,6 @@ class TCode:
 
 
 GT = Union[int, Field, TCode]
-
-
-def _value_code(t: GT) -> str:
-    if isinstance(t, int):
-        return str(t)
-    if isinstance(t, Field):
-        return f"({t.raw()} - {t.bias})" if t.bias else t.raw()
-    return t.src
-
-
-def _index_code(t: GT, opt: int) -> str:
-    """Code for the index of a term at a parameter position."""
-    if isinstance(t, Field):
-        d = opt - t.bias
-        return t.raw() if d == 0 else f"({t.raw()} + {d})"
-    if isinstance(t, int):
-        return str(t + opt)
-    return f"({t.src} + {opt})" if opt else t.src
 
 
 def mk_not(a: GF) -> GF:
@@ -126,54 +105,153 @@ def mk_or(args) -> GF:
 
 
 # ---- code emission ----------------------------------------------------------
-def emit(f: GF) -> str:
-    if f is True:
-        return "True"
-    if f is False:
-        return "False"
-    if isinstance(f, Bit):
-        return f"({f.var} & {hex(1 << f.pos)})"
-    if isinstance(f, Code):
-        return f.src
-    if isinstance(f, GNot):
-        if isinstance(f.arg, Bit):
-            return f"not ({f.arg.var} & {hex(1 << f.arg.pos)})"
-        return f"not ({emit(f.arg)})"
-    conj = isinstance(f, GAnd)
-    pos: dict[str, int] = {}
-    neg: dict[str, int] = {}
-    rest: list[str] = []
-    for a in f.args:
-        if isinstance(a, Bit):
-            pos[a.var] = pos.get(a.var, 0) | (1 << a.pos)
-        elif isinstance(a, GNot) and isinstance(a.arg, Bit):
-            neg[a.arg.var] = neg.get(a.arg.var, 0) | (1 << a.arg.pos)
-        else:
-            rest.append(f"({emit(a)})")
-    parts: list[str] = []
-    for var, m in pos.items():
-        single = m & (m - 1) == 0
-        if conj:
-            parts.append(f"({var} & {hex(m)})" if single else f"({var} & {hex(m)}) == {hex(m)}")
-        else:
-            parts.append(f"({var} & {hex(m)})")
-    for var, m in neg.items():
-        single = m & (m - 1) == 0
-        if conj:
-            parts.append(f"not ({var} & {hex(m)})")
-        else:
-            parts.append(f"not ({var} & {hex(m)})" if single else f"({var} & {hex(m)}) != {hex(m)}")
-    parts.extend(rest)
-    return (" and " if conj else " or ").join(parts)
+class StateCode:
+    """How generated code reads and writes packed states. A state here is one
+    Python int; the fast engine's subclass (fast/codegen.py) uses arrays of
+    64-bit words. Grounding is shared: only these renderings differ."""
+
+    def bits(self, var: str, mask: int, all_set: bool) -> str:
+        """True when every bit of `mask` is set (all_set) or some bit is set."""
+        if all_set and mask & (mask - 1):
+            return f"({var} & {hex(mask)}) == {hex(mask)}"
+        return f"({var} & {hex(mask)})"
+
+    def no_bits(self, var: str, mask: int, none_set: bool) -> str:
+        """True when no bit of `mask` is set (none_set) or some bit is clear."""
+        if none_set or mask & (mask - 1) == 0:
+            return f"not ({var} & {hex(mask)})"
+        return f"({var} & {hex(mask)}) != {hex(mask)}"
+
+    def conj(self, parts: list[str], top: bool) -> str:
+        return " and ".join(parts)
+
+    def disj(self, parts: list[str]) -> str:
+        return " or ".join(parts)
+
+    def neg(self, arg: str) -> str:
+        return f"not ({arg})"
+
+    def field(self, var: str, off: int, mask: int) -> str:
+        return f"(({var} >> {off}) & {mask})"
+
+    def field_cmp(self, var: str, off: int, mask: int, op: str, raw: int) -> str:
+        """Compare a stored field with a raw constant, in place."""
+        return f"({var} & {hex(mask << off)}) {op} {hex(raw << off)}"
+
+    def dyn_field(self, var: str, off: str, mask: int, width: int) -> str:
+        return f"(({var} >> ({off})) & {mask})"
+
+    def dyn_bit(self, var: str, off: str) -> str:
+        return f"(({var} >> ({off})) & 1)"
+
+    def table(self, name: str, index: str) -> str:
+        return f"{name}[{index}]"
+
+    # -- statements: each returns lines (relative indentation in nested lists)
+    def update(self, cur: str, new: str, clear: int, setm: int,
+               parts: list[tuple[int, int, str]],
+               dynamic: list[tuple[str, int, str]]) -> list[str]:
+        """new := cur with the `clear` bits replaced by `setm`, then each
+        (offset, width, raw) part or'ed in, then each dynamic (offset, mask,
+        raw) field written."""
+        expr = f"({cur} & {hex(~clear)})" if clear else cur
+        if setm:
+            expr += f" | {hex(setm)}"
+        for off, _w, raw in parts:
+            expr += f" | (({raw}) << {off})"
+        out = [f"{new} = {expr}"]
+        for off, mask, raw in dynamic:
+            out.append(f"{new} = ({new} & ~({mask} << ({off}))) | (({raw}) << ({off}))")
+        return out
+
+    def havoc_loop(self, cur: str, new: str, h: str, clear: int, choices: str) -> list[str]:
+        return [f"for {h} in {choices}:", f"    {new} = ({cur} & {hex(~clear)}) | {h}"]
+
+    def choices(self, values: tuple[int, ...]) -> object:
+        return values
+
+    def nondet_start(self, gid: int) -> list[str]:
+        # a havoc can reach one successor twice: count it once per ground action
+        return [f"seen{gid} = set()"]
+
+    def successor(self, cur: str, gid: int, nondet: bool) -> list[str]:
+        if nondet:
+            return [f"if {cur} not in seen{gid}:", f"    seen{gid}.add({cur})",
+                    f"    app(({gid}, {cur}))"]
+        return [f"app(({gid}, {cur}))"]
+
+
+def _flip(op: str) -> str:
+    return {"==": "==", "!=": "!=", "<": ">", "<=": ">="}[op]
 
 
 # ---- grounding ---------------------------------------------------------------
 class Grounder:
-    def __init__(self, inst: Instance, layout: Layout) -> None:
+    def __init__(self, inst: Instance, layout: Layout, code: StateCode | None = None) -> None:
         self.inst = inst
         self.spec = inst.spec
         self.layout = layout
+        self.code = code or StateCode()
         self.consts: dict[str, object] = {}
+
+    # ---- rendering ground formulas and terms ----
+    def emit(self, f: GF, top: bool = False) -> str:
+        """Code for a ground formula; `top` when it is a whole guard."""
+        c = self.code
+        if f is True:
+            return "True"
+        if f is False:
+            return "False"
+        if isinstance(f, Bit):
+            return c.bits(f.var, 1 << f.pos, True)
+        if isinstance(f, Code):
+            return f.src
+        if isinstance(f, GNot):
+            if isinstance(f.arg, Bit):
+                return c.no_bits(f.arg.var, 1 << f.arg.pos, True)
+            return c.neg(self.emit(f.arg))
+        conj = isinstance(f, GAnd)
+        pos: dict[str, int] = {}
+        neg: dict[str, int] = {}
+        rest: list[str] = []
+        for a in f.args:
+            if isinstance(a, Bit):
+                pos[a.var] = pos.get(a.var, 0) | (1 << a.pos)
+            elif isinstance(a, GNot) and isinstance(a.arg, Bit):
+                neg[a.arg.var] = neg.get(a.arg.var, 0) | (1 << a.arg.pos)
+            else:
+                rest.append(f"({self.emit(a)})")
+        # a conjunction of bits is one mask test; so is a disjunction
+        parts = [c.bits(var, m, conj) for var, m in pos.items()]
+        parts += [c.no_bits(var, m, conj) for var, m in neg.items()]
+        parts.extend(rest)
+        return c.conj(parts, top) if conj else c.disj(parts)
+
+    def raw(self, t: Field) -> str:
+        return self.code.field(t.var, t.off, t.mask)
+
+    def value_code(self, t: GT) -> str:
+        if isinstance(t, int):
+            return str(t)
+        if isinstance(t, Field):
+            return f"({self.raw(t)} - {t.bias})" if t.bias else self.raw(t)
+        return t.src
+
+    def index_code(self, t: GT, opt: int) -> str:
+        """Code for the index of a term at a parameter position."""
+        if isinstance(t, Field):
+            d = opt - t.bias
+            return self.raw(t) if d == 0 else f"({self.raw(t)} + {d})"
+        if isinstance(t, int):
+            return str(t + opt)
+        return f"({t.src} + {opt})" if opt else t.src
+
+    def raw_for(self, t: GT, slot: Slot) -> str:
+        """Raw bits to store value `t` in `slot`."""
+        if isinstance(t, Field):
+            d = slot.bias - t.bias
+            return self.raw(t) if d == 0 else f"{self.raw(t)} + {d}"
+        return f"{self.value_code(t)} + {slot.bias}" if slot.bias else self.value_code(t)
 
     def const(self, value: object) -> str:
         name = f"_K{len(self.consts)}"
@@ -214,7 +292,7 @@ class Grounder:
                 return b if a else mk_not(b)
             if isinstance(b, bool):
                 return a if b else mk_not(a)
-            return Code(f"(not ({emit(a)})) == (not ({emit(b)}))")
+            return Code(f"(not ({self.emit(a)})) == (not ({self.emit(b)}))")
         if isinstance(e, ir.Quant):
             names = [b.name for b in e.binders]
             parts = []
@@ -243,9 +321,9 @@ class Grounder:
             index = self._index(sym, args)
             if not sym.mutable:
                 table = tuple(p in self.inst.interp[sym.name] for p in self.inst.points(sym))
-                return Code(f"{self.const(table)}[{index}]")
+                return Code(self.code.table(self.const(table), index))
             slot = self.layout.slots[sym.name]
-            return Code(f"(({var} >> ({slot.base} + {index})) & 1)")
+            return Code(self.code.dyn_bit(var, f"{slot.base} + {index}"))
         raise AssertionError(f"not a formula: {e!r}")
 
     def _call(self, d: ir.Definition, args: list[GT], i: int, bound: dict[str, int],
@@ -267,7 +345,7 @@ class Grounder:
         strides = slot.strides if slot else point_strides(self.inst, sym)
         terms = []
         for a, s, p in zip(args, strides, sym.params):
-            c = _index_code(a, int(p.option))
+            c = self.index_code(a, int(p.option))
             terms.append(c if s == 1 else f"{s} * {c}")
         idx = " + ".join(terms) or "0"
         if slot and slot.width != 1:
@@ -291,9 +369,9 @@ class Grounder:
             index = self._index(sym, args)
             if not sym.mutable:
                 table = tuple(self.inst.interp[sym.name][p] for p in self.inst.points(sym))
-                return TCode(f"{self.const(table)}[{index}]")
+                return TCode(self.code.table(self.const(table), index))
             slot = self.layout.slots[sym.name]
-            raw = f"(({var} >> ({slot.base} + {index})) & {slot.mask})"
+            raw = self.code.dyn_field(var, f"{slot.base} + {index}", slot.mask, slot.width)
             return TCode(f"({raw} - {slot.bias})" if slot.bias else raw)
         raise AssertionError(f"not a term: {e!r}")
 
@@ -303,10 +381,10 @@ class Grounder:
         pyop = {"=": "==", "!=": "!=", "<": "<", "<=": "<="}[op]
         # a stored field against a constant: compare the masked bits in place
         if isinstance(a, Field) and isinstance(b, int):
-            return Code(f"({a.var} & {hex(a.mask << a.off)}) {pyop} {hex((b + a.bias) << a.off)}")
+            return Code(self.code.field_cmp(a.var, a.off, a.mask, pyop, b + a.bias))
         if isinstance(b, Field) and isinstance(a, int):
-            return Code(f"{hex((a + b.bias) << b.off)} {pyop} ({b.var} & {hex(b.mask << b.off)})")
-        return Code(f"{_value_code(a)} {pyop} {_value_code(b)}")
+            return Code(self.code.field_cmp(b.var, b.off, b.mask, _flip(pyop), a + b.bias))
+        return Code(f"{self.value_code(a)} {pyop} {self.value_code(b)}")
 
 
 # ---- statements -------------------------------------------------------------
@@ -349,7 +427,7 @@ class _Emitter:
             if g is True:
                 self.block(rest, env, cur, depth, finish)
                 return
-            self.line(depth, f"if {emit(g)}:")
+            self.line(depth, f"if {self.g.emit(g, top=True)}:")
             self.nested(depth + 1, lambda: self.block(rest, env, cur, depth + 1, finish))
             return
         if isinstance(st, ir.If):
@@ -357,7 +435,7 @@ class _Emitter:
             if isinstance(g, bool):
                 self.block((st.then if g else st.els) + rest, env, cur, depth, finish)
                 return
-            self.line(depth, f"if {emit(g)}:")
+            self.line(depth, f"if {self.g.emit(g, top=True)}:")
             self.nested(depth + 1, lambda: self.block(st.then + rest, env, cur, depth + 1, finish))
             self.line(depth, "else:")
             self.nested(depth + 1, lambda: self.block(st.els + rest, env, cur, depth + 1, finish))
@@ -376,8 +454,8 @@ class _Emitter:
         slot = self.g.layout.slots[st.symbol]
         clear = 0
         setm = 0
-        parts: list[str] = []
-        dynamic: list[str] = []
+        parts: list[tuple[int, int, str]] = []
+        dynamic: list[tuple[str, int, str]] = []
         names = [b.name for b in st.bound]
         for vals in itertools.product(*(self.g.inst.domain(b.sort) for b in st.bound)):
             local = {**env, **dict(zip(names, vals))}
@@ -397,10 +475,10 @@ class _Emitter:
                         continue
                     else:
                         clear |= bit
-                        parts.append(f"({hex(bit)} if {emit(rhs)} else 0)")
+                        parts.append((off, 1, f"1 if {self.g.emit(rhs)} else 0"))
                 else:
-                    off = f"({slot.base} + {self.g._index(sym, args)})"
-                    dynamic.append(f"(NEW & ~(1 << {off})) | ((1 << {off}) if {emit(rhs)} else 0)")
+                    off = f"{slot.base} + {self.g._index(sym, args)}"
+                    dynamic.append((off, 1, f"1 if {self.g.emit(rhs)} else 0"))
             else:
                 rhs_t = self.g.term(st.rhs, local, cur)
                 if static:
@@ -413,20 +491,13 @@ class _Emitter:
                         continue
                     else:
                         clear |= fmask
-                        parts.append(f"(({_raw_for(rhs_t, slot)}) << {off})")
+                        parts.append((off, slot.width, self.g.raw_for(rhs_t, slot)))
                 else:
-                    off = f"({slot.base} + {self.g._index(sym, args)})"
-                    dynamic.append(f"(NEW & ~({slot.mask} << {off})) | "
-                                   f"(({_raw_for(rhs_t, slot)}) << {off})")
+                    off = f"{slot.base} + {self.g._index(sym, args)}"
+                    dynamic.append((off, slot.mask, self.g.raw_for(rhs_t, slot)))
         new = self.name("t")
-        expr = f"({cur} & {hex(~clear)})" if clear else cur
-        if setm:
-            expr += f" | {hex(setm)}"
-        for p in parts:
-            expr += f" | {p}"
-        self.line(depth, f"{new} = {expr}")
-        for d in dynamic:
-            self.line(depth, f"{new} = {d.replace('NEW', new)}")
+        for text in self.g.code.update(cur, new, clear, setm, parts, dynamic):
+            self.line(depth, text)
         return new
 
     def havoc(self, st: ir.Havoc, env: dict[str, int], cur: str, depth: int) -> tuple[str, int]:
@@ -454,17 +525,10 @@ class _Emitter:
                         for combo in itertools.product(range(slot.nvalues), repeat=len(offsets_l)))
         h = self.name("h")
         new = self.name("t")
-        self.line(depth, f"for {h} in {self.g.const(choices)}:")
-        self.line(depth + 1, f"{new} = ({cur} & {hex(~clear)}) | {h}")
+        table = self.g.const(self.g.code.choices(choices))
+        for text in self.g.code.havoc_loop(cur, new, h, clear, table):
+            self.line(depth, text)
         return new, depth + 1
-
-
-def _raw_for(t: GT, slot: Slot) -> str:
-    """Raw bits to store value `t` in `slot`."""
-    if isinstance(t, Field):
-        d = slot.bias - t.bias
-        return t.raw() if d == 0 else f"{t.raw()} + {d}"
-    return f"{_value_code(t)} + {slot.bias}" if slot.bias else _value_code(t)
 
 
 def _has_havoc(stmts: tuple[ir.Stmt, ...]) -> bool:
@@ -476,13 +540,36 @@ def _has_havoc(stmts: tuple[ir.Stmt, ...]) -> bool:
     return False
 
 
-# ---- the compiled instance -------------------------------------------------
 @dataclass(frozen=True)
 class GroundAction:
     action: ir.Action
     args: tuple[int, ...]
 
 
+def emit_successors(em: _Emitter, inst: Instance) -> list[GroundAction]:
+    """The body of a successor function, at depth 1: every action grounded
+    over its parameter tuples, in order; a ground action's id is its index
+    in the returned list."""
+    out: list[GroundAction] = []
+    code = em.g.code
+    for action in inst.spec.actions:
+        nondet = _has_havoc(action.body)
+        for args in itertools.product(*(inst.domain(p.sort) for p in action.params)):
+            gid = len(out)
+            out.append(GroundAction(action, tuple(args)))
+            env = {p.name: a for p, a in zip(action.params, args)}
+            if nondet:
+                for text in code.nondet_start(gid):
+                    em.line(1, text)
+
+            def finish(cur: str, depth: int, gid: int = gid, nondet: bool = nondet) -> None:
+                for text in code.successor(cur, gid, nondet):
+                    em.line(depth, text)
+            em.block(action.body, env, "s", 1, finish)
+    return out
+
+
+# ---- the compiled instance -------------------------------------------------
 class CompiledInstance:
     """Everything the explicit engine runs for one instance."""
 
@@ -516,23 +603,7 @@ class CompiledInstance:
         em.line(0, "def _succ(s):")
         em.line(1, "out = []")
         em.line(1, "app = out.append")
-        for action in self.spec.actions:
-            nondet = _has_havoc(action.body)
-            for args in itertools.product(*(self.inst.domain(p.sort) for p in action.params)):
-                gid = len(self.ground_actions)
-                self.ground_actions.append(GroundAction(action, tuple(args)))
-                env = {p.name: a for p, a in zip(action.params, args)}
-                if nondet:
-                    em.line(1, f"seen{gid} = set()")
-
-                def finish(cur: str, depth: int, gid: int = gid, nondet: bool = nondet) -> None:
-                    if nondet:
-                        em.line(depth, f"if {cur} not in seen{gid}:")
-                        em.line(depth + 1, f"seen{gid}.add({cur})")
-                        em.line(depth + 1, f"app(({gid}, {cur}))")
-                    else:
-                        em.line(depth, f"app(({gid}, {cur}))")
-                em.block(action.body, env, "s", 1, finish)
+        self.ground_actions = emit_successors(em, self.inst)
         em.line(1, "return out")
         return self._exec("\n".join(em.lines) + "\n", "_succ")
 
@@ -562,7 +633,7 @@ class CompiledInstance:
 
     def _compile_pred(self, formula: ir.Expr, params: str):
         g = self.grounder.formula(formula, {}, "s")
-        src = f"def _pred({params}):\n    return bool({emit(g)})\n"
+        src = f"def _pred({params}):\n    return bool({self.grounder.emit(g)})\n"
         return self._exec(src, "_pred")
 
     def label(self, gid: int) -> str:
