@@ -17,8 +17,9 @@ from . import slicing
 from . import cli_smt
 from . import trace as T
 from .compiler import CompiledInstance
+from .engines import ENGINES, run_instance
 from .errors import PaxError
-from .explicit import Limits, RunResult, Stats, explore
+from .explicit import Limits, RunResult, Stats
 from .model import load_model
 from .replay import replay
 from .typecheck import load_spec
@@ -55,6 +56,20 @@ def _build_parser() -> argparse.ArgumentParser:
     c.add_argument("--no-progress", action="store_true", help="no progress lines on stderr")
     c.add_argument("--slice", action="store_true",
                    help="mark the steps of the printed trace the violation does not need")
+    c.add_argument("--engine", choices=ENGINES, default="fast",
+                   help="fast: compiled to machine code, compressed state store (default); "
+                        "python: the per-state Python engine")
+    c.add_argument("--workers", type=_positive_int, metavar="N",
+                   help="threads that expand states (fast engine; default: every core)")
+    c.add_argument("--max-memory", type=_memory, metavar="SIZE",
+                   help="stop (exit 3, partial result) once the process uses more memory, "
+                        "e.g. 2G or 512M (fast engine)")
+    sym = c.add_mutually_exclusive_group()
+    sym.add_argument("--symmetry", metavar="SORTS",
+                     help="reduce by permutations of these sorts (comma-separated); "
+                          "overrides the model's `symmetry`")
+    sym.add_argument("--no-symmetry", action="store_true",
+                     help="ignore the model's `symmetry` declaration")
 
     p = sub.add_parser("parse", help="parse and type-check a spec, print a summary")
     p.add_argument("spec")
@@ -116,6 +131,23 @@ def _positive_int(text: str) -> int:
     if v < 1:
         raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}")
     return v
+
+
+def _memory(text: str) -> int:
+    """Bytes, from e.g. 2G, 512M or a bare number of megabytes."""
+    t = text.strip().upper().removesuffix("B")
+    scale = {"K": 1 << 10, "M": 1 << 20, "G": 1 << 30, "T": 1 << 40}
+    mult = 1 << 20
+    if t and t[-1] in scale:
+        mult, t = scale[t[-1]], t[:-1]
+    try:
+        v = float(t)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a size such as 2G or 512M, got {text!r}") \
+            from None
+    if v <= 0:
+        raise argparse.ArgumentTypeError(f"expected a positive size, got {text!r}")
+    return int(v * mult)
 
 
 def _positive_float(text: str) -> float:
@@ -182,11 +214,21 @@ def cmd_check(args: argparse.Namespace) -> int:
     say(f"spec:      {spec.file}")
     say(f"checking:  {', '.join(props) or '(no property)'}"
         f"{' + deadlock' if limits.deadlock else ''}")
+    sym_sorts = _symmetry_sorts(args, model)
+    say(f"engine:    {args.engine}"
+        + (f", symmetry over {', '.join(sym_sorts)}" if sym_sorts else ""))
     results: list[RunResult] = []
     for inst in model.instances:
         say(f"instance:  {inst.describe()}")
         compiled = CompiledInstance(inst, props)
-        res = explore(compiled, limits, progress)
+        symmetry = None
+        if sym_sorts:
+            from .symmetry import Symmetry
+            symmetry = Symmetry.build(inst, compiled.layout, sym_sorts,
+                                      None if args.symmetry else model.config.symmetry_span)
+            say(f"symmetry:  {symmetry.order} permutations; counts are orbits")
+        res = run_instance(compiled, limits, engine=args.engine, workers=args.workers,
+                           max_memory=args.max_memory, symmetry=symmetry, progress=progress)
         results.append(res)
         if res.status != "holds":
             break
@@ -206,7 +248,8 @@ def cmd_check(args: argparse.Namespace) -> int:
                 itf.dumps(itf.to_itf(first, spec.file, model.path)), encoding="utf-8")
             (out / "msc.svg").write_text(msc.to_svg(first), encoding="utf-8")
     if args.json:
-        out_json = _result_json(model.path, spec.file, props, results, traces, code)
+        out_json = _result_json(model.path, spec.file, props, results, traces, code,
+                                args.engine, sym_sorts)
         if args.slice:
             for v, (_, _, tr) in zip(out_json["violations"], traces):
                 v["unneeded_steps"] = list(slicing.unneeded_steps(tr))
@@ -242,6 +285,14 @@ def cmd_check(args: argparse.Namespace) -> int:
     return code
 
 
+def _symmetry_sorts(args: argparse.Namespace, model) -> tuple[str, ...]:
+    if args.no_symmetry:
+        return ()
+    if args.symmetry:
+        return tuple(x.strip() for x in args.symmetry.split(",") if x.strip())
+    return model.config.symmetry
+
+
 def _exit_code(results: list[RunResult]) -> int:
     if any(r.violations for r in results):
         return EXIT_VIOLATED
@@ -251,7 +302,8 @@ def _exit_code(results: list[RunResult]) -> int:
 
 
 def _result_json(model: str, spec: str, props, results: list[RunResult], traces,
-                 code: int) -> dict[str, Any]:
+                 code: int, engine: str = "fast", symmetry: tuple[str, ...] = ()
+                 ) -> dict[str, Any]:
     status = {EXIT_HOLDS: "holds", EXIT_VIOLATED: "violated",
               EXIT_INCOMPLETE: "incomplete"}[code]
     return {
@@ -260,6 +312,8 @@ def _result_json(model: str, spec: str, props, results: list[RunResult], traces,
         "model": model,
         "spec": spec,
         "properties": list(props),
+        "engine": engine,
+        "symmetry": list(symmetry),
         "instances": [{
             "instance": r.instance.describe(),
             "status": r.status,

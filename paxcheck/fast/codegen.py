@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import ctypes
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -20,7 +21,11 @@ from ..compiler import (Grounder, GroundAction, StateCode, _Emitter, _has_havoc,
                         _MAX_HAVOC_CHOICES, emit_successors)
 from ..instance import Instance
 from ..layout import Layout
+from .canon import SIGNATURES as CANON_SIGNATURES, canon_source
 from .llvm import INT, MAT, ROW, Compiled, Table, Unit
+
+if TYPE_CHECKING:
+    from ..symmetry import Symmetry
 
 _M64 = (1 << 64) - 1
 
@@ -240,6 +245,7 @@ class Kernel:
     transition_names: tuple[str, ...]
     source: str
     compiled: Compiled
+    symmetric: bool = False
 
     def __post_init__(self) -> None:
         p, i = ctypes.c_void_p, ctypes.c_int64
@@ -247,6 +253,7 @@ class Kernel:
         self._expand = f("expand", i, (p, i, i, p, p, p, p, p))
         self._invariants = f("invariants", None, (p, i, i, p))
         self._transitions = f("transitions", None, (p, p, p, i, i, p))
+        self._canon = f("canon_batch", None, (p, i, i, p, p)) if self.symmetric else None
 
     def expand(self, states: np.ndarray, lo: int, hi: int, out: np.ndarray, gids: np.ndarray,
                srcs: np.ndarray, fan: np.ndarray, tmp: np.ndarray) -> int:
@@ -267,6 +274,11 @@ class Kernel:
         self._transitions(states.ctypes.data, out.ctypes.data, srcs.ctypes.data, lo, hi,
                           res.ctypes.data)
 
+    def canon(self, rows: np.ndarray, lo: int, hi: int, scratch: np.ndarray) -> None:
+        """rows[lo:hi] := their orbit representatives; scratch: (2, nwords)."""
+        assert self._canon is not None
+        self._canon(rows.ctypes.data, lo, hi, scratch[0].ctypes.data, scratch[1].ctypes.data)
+
     def buffers(self, batch: int) -> tuple[np.ndarray, ...]:
         """(out, gids, srcs, fan, tmp) for batches of up to `batch` states."""
         cap = batch * self.max_fanout
@@ -275,9 +287,10 @@ class Kernel:
                 np.zeros((self.ntemps, self.nwords), np.int64))
 
 
-def generate(inst: Instance, properties: tuple[str, ...], layout: Layout | None = None
-             ) -> tuple[str, dict, dict[str, Table]]:
-    """Source text of the kernel, facts about it, and its constant tables."""
+def generate(inst: Instance, properties: tuple[str, ...], layout: Layout | None = None,
+             symmetry: "Symmetry | None" = None) -> tuple[str, dict, dict[str, Table]]:
+    """Source text of the kernel, facts about it, and its constant tables;
+    with `symmetry`, also `canon_batch` (see canon.py)."""
     layout = layout or Layout(inst)
     nwords = max(1, (layout.bits + 63) // 64)
     g = Grounder(inst, layout, WordCode(nwords))
@@ -313,6 +326,10 @@ def generate(inst: Instance, properties: tuple[str, ...], layout: Layout | None 
             assert isinstance(value, tuple)
             tables[name] = Table(tuple(int(v) for v in value), 1,
                                  all(isinstance(v, bool) for v in value))
+    if symmetry is not None:
+        csrc, ctables = canon_source(symmetry, nwords)
+        src += "\n" + csrc
+        tables.update(ctables)
     facts = {"nwords": nwords, "ntemps": ntemps, "ground_actions": ground_actions,
              "invariants": tuple(p.name for p in invs),
              "transitions": tuple(p.name for p in trans),
@@ -326,9 +343,10 @@ def _signed(word: int) -> int:
 
 
 def load(inst: Instance, properties: tuple[str, ...], layout: Layout | None = None,
-         opt: int = 2) -> Kernel:
-    src, facts, tables = generate(inst, properties, layout)
-    unit = Unit(src, facts["nwords"], tables, _SIGNATURES)
+         opt: int = 2, symmetry: "Symmetry | None" = None) -> Kernel:
+    src, facts, tables = generate(inst, properties, layout, symmetry)
+    sigs = {**_SIGNATURES, **(CANON_SIGNATURES if symmetry is not None else {})}
+    unit = Unit(src, facts["nwords"], tables, sigs)
     return Kernel(facts["nwords"], facts["ntemps"], facts["max_fanout"],
                   facts["ground_actions"], facts["invariants"], facts["transitions"], src,
-                  Compiled(unit, opt))
+                  Compiled(unit, opt), symmetry is not None)

@@ -21,7 +21,7 @@ import resource
 import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from typing import Callable
+from typing import TYPE_CHECKING, Callable
 
 import numpy as np
 
@@ -29,6 +29,9 @@ from ..compiler import CompiledInstance
 from ..explicit import Limits, Progress, RunResult, Stats, Violation
 from . import codegen
 from .store import StateStore
+
+if TYPE_CHECKING:
+    from ..symmetry import Symmetry
 
 _M64 = (1 << 64) - 1
 _OUT_ROWS = 1 << 19   # successor rows per worker per batch
@@ -53,9 +56,6 @@ def peak_rss_bytes() -> int:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
 
 
-Canon = Callable[[np.ndarray], None]   # canonicalizes uint64 rows in place
-
-
 @dataclass
 class _Part:
     """One worker's share of a batch and its output buffers."""
@@ -65,6 +65,7 @@ class _Part:
     fan: np.ndarray
     tmp: np.ndarray
     tres: np.ndarray
+    scratch: np.ndarray
     lo: int = 0
     hi: int = 0
     n: int = 0
@@ -83,16 +84,15 @@ class _Event:
 
 class FastEngine:
     def __init__(self, compiled: CompiledInstance, workers: int | None = None,
-                 canon: Canon | None = None, canon_int: Callable[[int], int] | None = None,
-                 kernel: codegen.Kernel | None = None) -> None:
+                 symmetry: "Symmetry | None" = None) -> None:
         self.compiled = compiled
         names = tuple(p.name for p, _ in compiled.invariants) + \
             tuple(p.name for p, _ in compiled.transition_props)
-        self.kernel = kernel or codegen.load(compiled.inst, names, compiled.layout)
+        self.kernel = codegen.load(compiled.inst, names, compiled.layout, symmetry=symmetry)
         assert len(self.kernel.ground_actions) == len(compiled.ground_actions)
         self.workers = workers or default_workers()
-        self.canon = canon
-        self.canon_int = canon_int
+        self.symmetric = symmetry is not None
+        self.canon_int = symmetry.canon if symmetry is not None else None
         k = self.kernel
         self.batch = max(64, min(8192, _OUT_ROWS * self.workers // max(1, k.max_fanout)))
         share = -(-self.batch // self.workers)
@@ -101,7 +101,8 @@ class FastEngine:
 
     def _part(self, rows: int) -> _Part:
         out, gids, srcs, fan, tmp = self.kernel.buffers(rows)
-        return _Part(out, gids, srcs, fan, tmp, np.zeros(len(gids), np.int64))
+        return _Part(out, gids, srcs, fan, tmp, np.zeros(len(gids), np.int64),
+                     np.zeros((2, self.kernel.nwords), np.int64))
 
     def close(self) -> None:
         if self.pool is not None:
@@ -113,8 +114,8 @@ class FastEngine:
         p.n = k.expand(states, p.lo, p.hi, p.out, p.gids, p.srcs, p.fan, p.tmp)
         if check_transitions:
             k.transitions(states, p.out, p.srcs, 0, p.n, p.tres)
-        if self.canon is not None and p.n:
-            self.canon(p.out[:p.n].view(np.uint64))
+        if self.symmetric and p.n:
+            k.canon(p.out, 0, p.n, p.scratch)
 
     def expand(self, states: np.ndarray, check_transitions: bool) -> list[_Part]:
         """Expand rows of `states` (int64), split across the workers."""
@@ -346,9 +347,9 @@ class FastEngine:
 def explore_fast(compiled: CompiledInstance, limits: Limits = Limits(),
                  progress: Progress | None = None, progress_every: float = 2.0,
                  workers: int | None = None, max_memory: int | None = None,
-                 canon: Canon | None = None, canon_int: Callable[[int], int] | None = None
-                 ) -> RunResult:
-    engine = FastEngine(compiled, workers, canon, canon_int)
+                 symmetry: "Symmetry | None" = None) -> RunResult:
+    """Like explicit.explore; with `symmetry`, counts are orbits."""
+    engine = FastEngine(compiled, workers, symmetry)
     try:
         return engine.run(limits, progress, progress_every, max_memory)
     finally:
