@@ -54,6 +54,8 @@ def _build_parser() -> argparse.ArgumentParser:
                    help="write the counterexample into DIR: trace.json, trace.txt, "
                         "trace.itf.json (ITF) and msc.svg (message-sequence chart)")
     c.add_argument("--no-progress", action="store_true", help="no progress lines on stderr")
+    c.add_argument("--progress", action="store_true",
+                   help="progress lines on stderr even when it is not a terminal")
     c.add_argument("--slice", action="store_true",
                    help="mark the steps of the printed trace the violation does not need")
     c.add_argument("--engine", choices=ENGINES, default="fast",
@@ -208,7 +210,8 @@ def cmd_check(args: argparse.Namespace) -> int:
     limits = Limits(args.max_states or model.config.max_states,
                     args.timeout or model.config.timeout,
                     args.deadlock or model.config.deadlock, args.keep_going)
-    progress = _progress if (sys.stderr.isatty() and not args.no_progress and not args.json) else None
+    show = args.progress or (sys.stderr.isatty() and not args.no_progress and not args.json)
+    progress = _progress if show else None
     say = (lambda *a: None) if args.json else print
     say(f"model:     {model.path}")
     say(f"spec:      {spec.file}")

@@ -153,18 +153,25 @@ def test_console_entry_point_runs_without_traceback(tmp_path):
     assert proc.stderr.startswith(f"{bad}:3:15: error: syntax error: unexpected '='")
 
 
-def test_ctrl_c_reports_partial_result_and_exits_3(tmp_path):
+@pytest.mark.parametrize("engine", ["fast", "python"])
+def test_ctrl_c_reports_partial_result_and_exits_3(tmp_path, engine):
     import signal
-    import time
     model = tmp_path / "big.toml"
     model.write_text((ROOT / "models" / "paxos.toml").read_text()
                      .replace('"../specs/paxos.pax"', json.dumps(str(ROOT / "specs/paxos.pax")))
-                     .replace("ballot = 3", "ballot = 4"))
-    proc = subprocess.Popen([sys.executable, "-m", "paxcheck.cli", "check", str(model), "--json"],
+                     .replace("ballot = 3", "ballot = 5"))
+    proc = subprocess.Popen([sys.executable, "-m", "paxcheck.cli", "check", str(model), "--json",
+                             "--progress", "--engine", engine],
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    time.sleep(4)
+    # interrupt once the search is under way: after its first progress line
+    seen = []
+    for line in proc.stderr:
+        seen.append(line)
+        if "states," in line:
+            break
     proc.send_signal(signal.SIGINT)
-    out, err = proc.communicate(timeout=60)
+    out, err = proc.communicate(timeout=120)
+    err = "".join(seen) + err
     assert proc.returncode == 3, err
     data = json.loads(out)
     assert data["status"] == "incomplete"

@@ -343,7 +343,7 @@ def _signed(word: int) -> int:
 
 
 def load(inst: Instance, properties: tuple[str, ...], layout: Layout | None = None,
-         opt: int = 2, symmetry: "Symmetry | None" = None) -> Kernel:
+         opt: int = 1, symmetry: "Symmetry | None" = None) -> Kernel:
     src, facts, tables = generate(inst, properties, layout, symmetry)
     sigs = {**_SIGNATURES, **(CANON_SIGNATURES if symmetry is not None else {})}
     unit = Unit(src, facts["nwords"], tables, sigs)

@@ -98,6 +98,7 @@ class FastEngine:
         share = -(-self.batch // self.workers)
         self.parts = [self._part(share) for _ in range(self.workers)]
         self.pool = ThreadPoolExecutor(self.workers) if self.workers > 1 else None
+        _warm_up(self.kernel.nwords)
 
     def _part(self, rows: int) -> _Part:
         out, gids, srcs, fan, tmp = self.kernel.buffers(rows)
@@ -342,6 +343,16 @@ class FastEngine:
             steps.append(g)
             x = y
         return states, steps
+
+
+def _warm_up(nwords: int) -> None:
+    """Load the store's compiled code (numba's cache, or a first compile)
+    now, so that it counts as setup like compiling the kernel, not as search."""
+    store = StateStore(nwords, 16)
+    row = np.zeros((1, nwords), np.uint64)
+    store.insert(row)
+    store.lookup(row)
+    store.get(0, 1)
 
 
 def explore_fast(compiled: CompiledInstance, limits: Limits = Limits(),
