@@ -5,10 +5,13 @@ from __future__ import annotations
 import time
 from array import array
 from dataclasses import dataclass, field
-from typing import Callable
+from typing import TYPE_CHECKING, Callable
 
 from .compiler import CompiledInstance
 from .instance import Instance
+
+if TYPE_CHECKING:
+    from .symmetry import Symmetry
 
 
 @dataclass(frozen=True)
@@ -63,7 +66,20 @@ Progress = Callable[[Stats, int], None]
 
 
 def explore(compiled: CompiledInstance, limits: Limits = Limits(),
-            progress: Progress | None = None, progress_every: float = 2.0) -> RunResult:
+            progress: Progress | None = None, progress_every: float = 2.0,
+            symmetry: "Symmetry | None" = None) -> RunResult:
+    """Breadth-first search from the initial states.
+
+    With `symmetry`, every state (initial and successor) is replaced by its
+    orbit's representative `symmetry.canon(t)` before the visited check, so
+    `stats.distinct` counts orbits; representatives are reachable states
+    themselves (the reachable set is closed under the group). Transitions
+    are the (ground action, successor) pairs generated from the
+    representatives; transition properties are checked on those real pairs
+    (rep, t), and invariants on the representatives, which is sound since
+    every property is invariant under the group. A violation's path of
+    representatives is turned back into a real execution (see realize), so
+    Violation.states/steps are an actual run as without symmetry."""
     start = time.monotonic()
     stats = Stats()
     result = RunResult(compiled.inst, compiled, stats)
@@ -74,6 +90,7 @@ def explore(compiled: CompiledInstance, limits: Limits = Limits(),
     invariants = compiled.invariants
     transition_props = compiled.transition_props
     violated: set[str] = set()
+    canon = symmetry.canon if symmetry is not None else None
 
     def path(i: int) -> tuple[list[int], list[int]]:
         ss, gs = [], []
@@ -91,7 +108,9 @@ def explore(compiled: CompiledInstance, limits: Limits = Limits(),
             return False
         violated.add(key)
         ss, gs = path(i)
-        if extra is not None:
+        if canon is not None:
+            ss, gs = realize(compiled, canon, ss, name, extra)
+        elif extra is not None:
             gs.append(extra[0])
             ss.append(extra[1])
         result.violations.append(Violation(kind, name, tuple(ss), tuple(gs)))
@@ -122,6 +141,8 @@ def explore(compiled: CompiledInstance, limits: Limits = Limits(),
     next_report = start + progress_every
     try:
         for s0 in compiled.initial_states:
+            if canon is not None:
+                s0 = canon(s0)
             if s0 not in index and add(s0, -1, -1):
                 return finish(False, None)
         i = 0
@@ -140,6 +161,7 @@ def explore(compiled: CompiledInstance, limits: Limits = Limits(),
                     next_report = now + progress_every
             s = states[i]
             out = succ(s)
+            # with symmetry: the (action, successor) pairs of the representative s
             stats.transitions += len(out)
             if not out and limits.deadlock and record("deadlock", None, i):
                 return finish(False, None)
@@ -147,6 +169,8 @@ def explore(compiled: CompiledInstance, limits: Limits = Limits(),
                 for prop, fn in transition_props:
                     if not fn(s, t) and record("transition", prop.name, i, (g, t)):
                         return finish(False, None)
+                if canon is not None:
+                    t = canon(t)
                 if t not in index:
                     if max_states is not None and len(states) >= max_states:
                         return finish(False, f"state limit of {max_states} reached")
@@ -158,6 +182,37 @@ def explore(compiled: CompiledInstance, limits: Limits = Limits(),
     except KeyboardInterrupt:
         return finish(False, "interrupted")
     return finish(True, None)
+
+
+def realize(compiled: CompiledInstance, canon: Callable[[int], int], reps: list[int],
+             name: str | None, extra: tuple[int, int] | None
+             ) -> tuple[list[int], list[int]]:
+    """A real execution along a BFS path of orbit representatives: x_0 is an
+    initial state in rep_0's orbit, and x_{i+1} a successor of x_i in
+    rep_{i+1}'s orbit (one exists: x_i = h(rep_i) for some group element h,
+    and h maps rep_i's successors onto x_i's). For a transition violation
+    (extra = the violating step from the last representative), the last
+    step is a successor of the last x that violates the property too."""
+    initial = set(compiled.initial_states)
+    x = reps[0] if reps[0] in initial else next(
+        s for s in compiled.initial_states if canon(s) == reps[0])
+    xs, gs = [x], []
+    for rep in reps[1:]:
+        gid, y = next(((g, y) for g, y in compiled.successors(x) if canon(y) == rep),
+                      (None, None))
+        if gid is None:  # pragma: no cover - a symmetry that is not one of the spec
+            raise AssertionError("symmetry: a representative path has no real execution")
+        xs.append(y)
+        gs.append(gid)
+        x = y
+    if extra is not None:
+        fn = next(f for p, f in compiled.transition_props if p.name == name)
+        target = canon(extra[1])
+        out = [(g, y) for g, y in compiled.successors(x) if not fn(x, y)]
+        gid, y = next(((g, y) for g, y in out if canon(y) == target), out[0])
+        xs.append(y)
+        gs.append(gid)
+    return xs, gs
 
 
 def _level(parent: array, i: int) -> int:

@@ -31,6 +31,10 @@ class CheckConfig:
     deadlock: bool = False
     max_states: int | None = None
     timeout: float | None = None
+    # sorts declared symmetric (`symmetry = [...]`, top level or in [check]);
+    # validated against every instance at load (paxcheck/symmetry.py)
+    symmetry: tuple[str, ...] = ()
+    symmetry_span: Span | None = field(default=None, compare=False)
 
 
 @dataclass(frozen=True)
@@ -105,7 +109,7 @@ def load_model(path: str | Path) -> Model:
 
 def build_model(data: dict[str, Any], path: str, text: str = "") -> Model:
     loc = _Locator(path, text)
-    known = {"spec", "sorts", "immutable", "check"}
+    known = {"spec", "sorts", "immutable", "check", "symmetry"}
     for key in data:
         if key not in known:
             raise loc.error(f"unknown key '{key}'", None, key, _keys(known))
@@ -170,7 +174,12 @@ def build_model(data: dict[str, Any], path: str, text: str = "") -> Model:
     if not instances:
         raise loc.error("no interpretation of the immutable symbols satisfies the axioms",
                         "immutable", None)
-    return Model(path, spec, tuple(instances), _check_config(loc, spec, data.get("check", {})))
+    config = _check_config(loc, spec, data.get("check", {}), data)
+    if config.symmetry:
+        from . import symmetry  # numba is imported only by models that use symmetry
+        for inst in instances:
+            symmetry.validate(inst, config.symmetry, config.symmetry_span, text or None)
+    return Model(path, spec, tuple(instances), config)
 
 
 def _keys(names) -> str:
@@ -301,10 +310,10 @@ def _all_interpretations(loc: _Locator, inst: Instance, sym: ir.Symbol) -> list[
     return [dict(zip(points, vals)) for vals in itertools.product(dom, repeat=len(points))]
 
 
-def _check_config(loc: _Locator, spec: ir.Spec, tbl: Any) -> CheckConfig:
+def _check_config(loc: _Locator, spec: ir.Spec, tbl: Any, data: dict[str, Any]) -> CheckConfig:
     if not isinstance(tbl, dict):
         raise loc.error("[check] must be a table", None, "check")
-    allowed = {"properties", "deadlock", "max_states", "timeout"}
+    allowed = {"properties", "deadlock", "max_states", "timeout", "symmetry"}
     for key in tbl:
         if key not in allowed:
             raise loc.error(f"unknown key '{key}' in [check]", "check", key, _keys(allowed))
@@ -326,4 +335,23 @@ def _check_config(loc: _Locator, spec: ir.Spec, tbl: Any) -> CheckConfig:
     if timeout is not None and (isinstance(timeout, bool) or not isinstance(timeout, (int, float))
                                 or timeout <= 0):
         raise loc.error("timeout must be a positive number of seconds", "check", "timeout")
-    return CheckConfig(tuple(props), deadlock, max_states, timeout)
+    symmetry, span = _symmetry(loc, tbl, data)
+    return CheckConfig(tuple(props), deadlock, max_states, timeout, symmetry, span)
+
+
+def _symmetry(loc: _Locator, tbl: dict[str, Any], data: dict[str, Any]
+              ) -> tuple[tuple[str, ...], Span | None]:
+    """`symmetry = ["acceptor", "value"]`, at the top level or in [check]; the
+    sorts themselves are checked by symmetry.validate."""
+    if "symmetry" in tbl and "symmetry" in data:
+        raise loc.error("symmetry is set both at the top level and in [check]", "check",
+                        "symmetry", "one of them")
+    table = "check" if "symmetry" in tbl else None
+    val = tbl.get("symmetry", data.get("symmetry"))
+    if val is None:
+        return (), None
+    span = loc.span(table, "symmetry")
+    if not isinstance(val, list) or not all(isinstance(x, str) for x in val):
+        raise loc.error("symmetry must be a list of sort names", table, "symmetry",
+                        'symmetry = ["acceptor", "value"]')
+    return tuple(val), span

@@ -562,7 +562,7 @@ def test_unknown_key_in_check(write_model):
     err = model_error(write_model(GOOD_SORTS + GOOD_IMMUTABLE + "[check]\nmax_state = 3\n"))
     assert err.message == "unknown key 'max_state' in [check]"
     assert (err.span.line, err.span.col) == (11, 1)
-    assert err.expected == "'deadlock', 'max_states', 'properties', 'timeout'"
+    assert err.expected == "'deadlock', 'max_states', 'properties', 'symmetry', 'timeout'"
 
 
 def test_unknown_table(write_model):

@@ -45,14 +45,14 @@ def canon_source(sym: "Symmetry", nwords: int) -> tuple[str, dict[str, Table]]:
         moves: dict[int, list[str]] = defaultdict(list)
         groups: dict[tuple[int, int, int], int] = defaultdict(int)
         renames: list[str] = []
-        for si, slot in enumerate(sym._slots):
-            rmap = sym._rmap[g][si]
+        for si, slot in enumerate(sym.slots):
+            rmap = sym.raw_maps[g][si]
             renamed = any(rmap[r] != r for r in range(slot.nvalues))
             table = None
             if renamed:
                 table = f"_R{g}_{si}"
                 tables[table] = Table(tuple(rmap[:1 << slot.width]), 1, False)
-            for k, dest in enumerate(sym._pk[g][si]):
+            for k, dest in enumerate(sym.point_maps[g][si]):
                 src = slot.base + slot.width * k
                 dst = slot.base + slot.width * dest
                 if table is not None:

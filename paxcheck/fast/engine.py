@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING, Callable
 import numpy as np
 
 from ..compiler import CompiledInstance
-from ..explicit import Limits, Progress, RunResult, Stats, Violation
+from ..explicit import Limits, Progress, RunResult, Stats, Violation, realize
 from . import codegen
 from .store import StateStore
 
@@ -311,38 +311,18 @@ class FastEngine:
             s = from_words(self.store.get(src, src + 1)[0])
             return Violation(kind, name, (s,), ())
         ss, gs = self.path(src)
-        if extra is not None:
+        if self.canon_int is not None:
+            # a path of representatives; explicit.realize makes it a real run
+            step = None
+            if kind == "transition":
+                step = (extra[0], from_words(extra[1]))
+            elif extra is not None:
+                ss.append(from_words(extra[1]))
+            ss, gs = realize(self.compiled, self.canon_int, ss, name, step)
+        elif extra is not None:
             gs.append(extra[0])
             ss.append(from_words(extra[1]))
-        last_ok = None
-        if kind == "transition":
-            fn = next(f for prop, f in self.compiled.transition_props if prop.name == name)
-            last_ok = lambda x, y: not fn(x, y)   # noqa: E731
-        ss, gs = self.realize(ss, gs, last_ok)
         return Violation(kind, name, tuple(ss), tuple(gs))
-
-    def realize(self, reps: list[int], gids: list[int],
-                last_ok: Callable[[int, int], bool] | None = None) -> tuple[list[int], list[int]]:
-        """A path of representatives as a real execution (identity without
-        symmetry): from a real state x in the orbit of one representative,
-        some successor of x lies in the orbit of the next. `last_ok` picks
-        the last step (a transition property must fail on that very step)."""
-        if self.canon_int is None:
-            return reps, gids
-        c = self.compiled
-        x = next(s for s in c.initial_states if self.canon_int(s) == reps[0])
-        states, steps = [x], []
-        for i, rep in enumerate(reps[1:], 1):
-            final = i == len(reps) - 1
-            for g, y in c.successors(x):
-                if self.canon_int(y) == rep and (not final or last_ok is None or last_ok(x, y)):
-                    break
-            else:
-                raise AssertionError("a representative path with no real execution")
-            states.append(y)
-            steps.append(g)
-            x = y
-        return states, steps
 
 
 def _warm_up(nwords: int) -> None:
