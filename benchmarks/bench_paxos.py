@@ -33,8 +33,8 @@ sys.path.insert(0, str(ROOT))
 def one(model: str, symmetric: bool, workers: int | None, engine: str) -> dict:
     t0 = time.monotonic()
     from paxcheck.compiler import CompiledInstance
-    from paxcheck.explicit import Limits, explore
-    from paxcheck.fast.engine import FastEngine, peak_rss_bytes
+    from paxcheck.explicit import Limits, explore, peak_rss_bytes
+    from paxcheck.fast.engine import FastEngine
     from paxcheck.model import load_model
     from paxcheck.symmetry import Symmetry
 

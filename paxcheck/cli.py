@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import resource
 import sys
 from pathlib import Path
 from typing import Any, Sequence
@@ -19,7 +18,7 @@ from . import trace as T
 from .compiler import CompiledInstance
 from .engines import ENGINES, run_instance
 from .errors import PaxError
-from .explicit import Limits, RunResult, Stats
+from .explicit import Limits, RunResult, Stats, peak_rss_bytes
 from .model import load_model
 from .replay import replay
 from .typecheck import load_spec
@@ -65,7 +64,7 @@ def _build_parser() -> argparse.ArgumentParser:
                    help="threads that expand states (fast engine; default: every core)")
     c.add_argument("--max-memory", type=_memory, metavar="SIZE",
                    help="stop (exit 3, partial result) once the process uses more memory, "
-                        "e.g. 2G or 512M (fast engine)")
+                        "e.g. 2G or 512M")
     sym = c.add_mutually_exclusive_group()
     sym.add_argument("--symmetry", metavar="SORTS",
                      help="reduce by permutations of these sorts (comma-separated); "
@@ -190,7 +189,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 # ---- check ------------------------------------------------------------------
 def _peak_rss_mb() -> float:
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    return peak_rss_bytes() / 2**20
 
 
 def _progress(stats: Stats, queued: int) -> None:
@@ -209,7 +208,7 @@ def cmd_check(args: argparse.Namespace) -> int:
                            f"{', '.join(spec.property_map) or 'none'})")
     limits = Limits(args.max_states or model.config.max_states,
                     args.timeout or model.config.timeout,
-                    args.deadlock or model.config.deadlock, args.keep_going)
+                    args.deadlock or model.config.deadlock, args.keep_going, args.max_memory)
     show = args.progress or (sys.stderr.isatty() and not args.no_progress and not args.json)
     progress = _progress if show else None
     say = (lambda *a: None) if args.json else print
@@ -231,7 +230,7 @@ def cmd_check(args: argparse.Namespace) -> int:
                                       None if args.symmetry else model.config.symmetry_span)
             say(f"symmetry:  {symmetry.order} permutations; counts are orbits")
         res = run_instance(compiled, limits, engine=args.engine, workers=args.workers,
-                           max_memory=args.max_memory, symmetry=symmetry, progress=progress)
+                           symmetry=symmetry, progress=progress)
         results.append(res)
         if res.status != "holds":
             break

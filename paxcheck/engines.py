@@ -19,10 +19,9 @@ ENGINES = ("fast", "python")
 
 def run_instance(compiled: CompiledInstance, limits: Limits = Limits(), *,
                  engine: str = "fast", workers: int | None = None,
-                 max_memory: int | None = None, symmetry: "Symmetry | None" = None,
+                 symmetry: "Symmetry | None" = None,
                  progress: Progress | None = None) -> RunResult:
     if engine == "python":
         return explore(compiled, limits, progress, symmetry=symmetry)
     from .fast.engine import explore_fast   # numpy, numba and llvmlite load only here
-    return explore_fast(compiled, limits, progress, workers=workers, max_memory=max_memory,
-                        symmetry=symmetry)
+    return explore_fast(compiled, limits, progress, workers=workers, symmetry=symmetry)

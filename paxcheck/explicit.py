@@ -2,6 +2,7 @@
 violation found has a shortest trace."""
 from __future__ import annotations
 
+import resource
 import time
 from array import array
 from dataclasses import dataclass, field
@@ -20,6 +21,7 @@ class Limits:
     timeout: float | None = None
     deadlock: bool = False
     keep_going: bool = False  # --all: record every violated property, do not stop
+    max_memory: int | None = None  # bytes of peak RSS
 
 
 @dataclass(frozen=True)
@@ -63,6 +65,14 @@ class RunResult:
 
 
 Progress = Callable[[Stats, int], None]
+
+
+def peak_rss_bytes() -> int:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+
+
+def memory_reason(limit: int) -> str:
+    return f"memory limit of {limit / 2**20:,.0f} MB reached"
 
 
 def explore(compiled: CompiledInstance, limits: Limits = Limits(),
@@ -155,6 +165,8 @@ def explore(compiled: CompiledInstance, limits: Limits = Limits(),
                 now = time.monotonic()
                 if deadline is not None and now > deadline:
                     return finish(False, f"timeout after {limits.timeout:g} s")
+                if limits.max_memory is not None and peak_rss_bytes() > limits.max_memory:
+                    return finish(False, memory_reason(limits.max_memory))
                 if progress is not None and now >= next_report:
                     stats.distinct, stats.elapsed = len(states), now - start
                     progress(stats, len(states) - i)

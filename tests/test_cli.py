@@ -193,3 +193,23 @@ def test_timeout_exit_3_reports_partial(capsys, tmp_path, engine):
     assert out["status"] == "incomplete" and inst["complete"] is False
     assert inst["stop_reason"] == "timeout after 0.5 s"
     assert 0 < inst["distinct_states"] < 13_878_148  # fewer than with 4 ballots
+
+
+@pytest.mark.parametrize("engine", ["fast", "python"])
+def test_max_memory_stops_with_partial_result(capsys, engine):
+    # a ceiling below what the interpreter itself already uses: the search
+    # stops at its first check, with what it found so far
+    assert main(["check", str(ROOT / "models/paxos.toml"), "--max-memory", "1M", "--json",
+                 "--engine", engine]) == 3
+    out = json.loads(capsys.readouterr().out)
+    inst = out["instances"][0]
+    assert out["status"] == "incomplete" and inst["complete"] is False
+    assert inst["stop_reason"] == "memory limit of 1 MB reached"
+    assert 0 < inst["distinct_states"] < 323_940
+
+
+def test_max_memory_needs_a_size(capsys):
+    with pytest.raises(SystemExit) as exc:
+        main(["check", str(ROOT / "models/paxos.toml"), "--max-memory", "lots"])
+    assert exc.value.code == 2
+    assert "expected a size such as 2G or 512M, got 'lots'" in capsys.readouterr().err

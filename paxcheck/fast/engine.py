@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import bisect
 import os
-import resource
 import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -26,7 +25,8 @@ from typing import TYPE_CHECKING, Callable
 import numpy as np
 
 from ..compiler import CompiledInstance
-from ..explicit import Limits, Progress, RunResult, Stats, Violation, realize
+from ..explicit import (Limits, Progress, RunResult, Stats, Violation, memory_reason,
+                        peak_rss_bytes, realize)
 from . import codegen
 from .store import StateStore
 
@@ -50,10 +50,6 @@ def default_workers() -> int:
         return max(1, len(os.sched_getaffinity(0)))
     except AttributeError:  # pragma: no cover - not Linux
         return max(1, os.cpu_count() or 1)
-
-
-def peak_rss_bytes() -> int:
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
 
 
 @dataclass
@@ -138,7 +134,7 @@ class FastEngine:
 
     # ---- the search ---------------------------------------------------------
     def run(self, limits: Limits = Limits(), progress: Progress | None = None,
-            progress_every: float = 2.0, max_memory: int | None = None) -> RunResult:
+            progress_every: float = 2.0) -> RunResult:
         start = time.monotonic()
         c, k = self.compiled, self.kernel
         stats = Stats()
@@ -203,8 +199,8 @@ class FastEngine:
                     now = time.monotonic()
                     if deadline is not None and now > deadline:
                         return finish(False, f"timeout after {limits.timeout:g} s")
-                    if max_memory is not None and peak_rss_bytes() > max_memory:
-                        return finish(False, f"memory limit of {max_memory >> 20} MB reached")
+                    if limits.max_memory is not None and peak_rss_bytes() > limits.max_memory:
+                        return finish(False, memory_reason(limits.max_memory))
                     if progress is not None and now >= next_report:
                         stats.distinct, stats.elapsed = len(store), now - start
                         progress(stats, len(store) - b)
@@ -337,11 +333,10 @@ def _warm_up(nwords: int) -> None:
 
 def explore_fast(compiled: CompiledInstance, limits: Limits = Limits(),
                  progress: Progress | None = None, progress_every: float = 2.0,
-                 workers: int | None = None, max_memory: int | None = None,
-                 symmetry: "Symmetry | None" = None) -> RunResult:
+                 workers: int | None = None, symmetry: "Symmetry | None" = None) -> RunResult:
     """Like explicit.explore; with `symmetry`, counts are orbits."""
     engine = FastEngine(compiled, workers, symmetry)
     try:
-        return engine.run(limits, progress, progress_every, max_memory)
+        return engine.run(limits, progress, progress_every)
     finally:
         engine.close()
