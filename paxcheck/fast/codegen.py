@@ -149,7 +149,13 @@ def _max_fanout(inst: Instance) -> int:
         n = 1
         for s in stmts:
             if isinstance(s, ir.Havoc):
-                n *= _MAX_HAVOC_CHOICES
+                sym = inst.spec.symbol_map[s.symbol]
+                points = 1
+                for b in s.bound:
+                    points *= len(inst.domain(b.sort))
+                values = 2 if sym.is_relation else len(inst.domain(sym.result))
+                # compiler.py refuses a havoc with more outcomes than this
+                n *= min(values ** points, _MAX_HAVOC_CHOICES)
             elif isinstance(s, ir.If):
                 n *= max(outcomes(s.then), outcomes(s.els))
         return n
