@@ -139,7 +139,7 @@ class FastEngine:
         c, k = self.compiled, self.kernel
         stats = Stats()
         result = RunResult(c.inst, c, stats)
-        store = StateStore(k.nwords)
+        store = StateStore(k.nwords, bits=c.layout.bits)
         self.store = store
         self.levels = [0]
         violated: set[str] = set()

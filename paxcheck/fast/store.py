@@ -1,51 +1,54 @@
 """An exact, compact state store for the fast BFS engine: tree compression.
 
 A state is a row of W 64-bit words (uint64 or int64: only the bits matter).
-Storing rows as they are costs 8W bytes each (paxos_tla_b3, W = 4: 32 bytes
+Stored as they are, rows cost 8W bytes each (paxos_tla_b3, W = 4: 32 bytes
 before any hash-table overhead). Reachable states share most of their parts,
 so the store keeps them *tree compressed* (Laarman, van de Pol, Weber:
 "Parallel Recursive State Compression for Free", SPIN 2011; the idea of
 SPIN's COLLAPSE mode). Nothing is lossy: every state is stored exactly.
 
 * The vector is cut into K chunks of 32 bits (chunk 2k is the low half of
-  word k; K = 2W, or ceil(bits/32) when the state width is given, the chunks
-  above it being zero), and a fixed balanced binary tree is built over the
-  chunks (`tree_shape`). Each internal node is a table of distinct *pairs*:
-  its key is ``left | (right << 32)``, where a side is the raw chunk if that
-  child is a leaf, else the child's 32-bit index in the child's table. (The
-  key of a node over the two halves of a word is the word itself.)
+  word k; K = 2W, or ceil(bits/32) if the state width is given, the chunks
+  above being zero), and a fixed tree is built over them (`tree_shape`).
+  Each node is a table of distinct keys. The root's key is a pair: the
+  indices of the state's two halves in the tables of the root's two
+  children, 4 bytes each. Below the root, a segment of up to four chunks is
+  a table keyed by the raw chunks (up to 16 bytes), a longer one is a pair
+  node again. The root has an entry per state; the other tables only hold
+  the distinct halves, quarters, ... (paxos_tla_b3: 393 K entries in all
+  for 8.2 M states), so their key width hardly matters and a shallow tree
+  means fewer lookups per state (3 tables for W = 4).
 * A state's identity is its index in the root table. Root entries are
   numbered 0, 1, 2, ... in insertion order, so index ranges are BFS levels
   and `get(lo, hi)` decodes a level.
 * Every table is an open-addressing hash set over a *dense* key array:
-  entry i's key is ``keys[koff + i]`` (entries in insertion order), and a
-  linear-probing uint32 slot array holds ``i + 1`` in its low ``bits`` bits
-  (0 = empty) and a tag of the key's hash in the other ``32 - bits``, so a
-  probe reads the key array only when the tag matches. Slot counts need not
-  be powers of two: the home slot is ``((h >> 32) * nslots) >> 32`` (Lemire's
-  fast range reduction), which lets big tables grow by small factors.
-* The root (as many entries as states) has arrays of its own, each in its own
-  memory mapping, so that growing it is an mremap: no copy, and no page is
-  faulted in twice. The inner tables (a few percent of the root's count on
-  real models) share one arena pair ``ikeys``/``islots`` at per-table
-  offsets. (Numba reads arrays out of a tuple only with reference counting
-  on every access; flat arrays avoid that.)
+  entry i's key is at ``keys[koff + kw*i]`` (kw = 1 or 2 words; entries in
+  insertion order), and a linear-probing uint32 slot array holds ``i + 1``
+  in its low ``bits`` bits (0 = empty) and a tag of the key's hash in the
+  other ``32 - bits``, so a probe reads the key array only when the tag
+  matches. Slot counts need not be powers of two: the home slot is
+  ``((h >> 32) * nslots) >> 32`` (Lemire's fast range reduction), which lets
+  big tables grow by small factors.
+* The root has arrays of its own, each in its own memory mapping, so that
+  growing it is an mremap: no copy, and no page is faulted in twice. The
+  other tables share one arena pair ``ikeys``/``islots`` at per-table
+  offsets (numba reads arrays out of a tuple only with reference counting
+  on every access; flat arrays avoid that).
 * Batches are processed BLOCK rows at a time, node by node: one pass
   computes the keys and prefetches the home slots of the big tables, a
   second probes (and inserts, in row order). The root lives in DRAM, and
   this way a block's cache misses overlap instead of coming one by one.
 
 Memory: the root costs 8 bytes of key plus 4/load bytes of slot per state,
-the inner tables typically a byte or so more; `_KEY_GROWTH`, `_SLOT_GROWTH`
-and `MAX_LOAD` bound the slack.
+the other tables typically a byte or so more; `_KEY_GROWTH`, `_SLOT_GROWTH`
+and `MAX_LOAD` bound the slack (paxos_tla_b3: 14.3 bytes per state).
 
 Kernels (all ``@njit(cache=True, nogil=True)``), for callers that are numba
 code themselves. The store's arrays are ``rkeys`` (uint64) and ``rslots``
-(uint32) of the root, ``ikeys``/``islots`` of the inner tables, ``meta``, an
+(uint32) of the root, ``ikeys``/``islots`` of the other tables, ``meta``, an
 int64 (T, 6) array (per table: count, limit, nslots, bits, key offset, slot
-offset) and ``tree``, an int64 (T, 2) array (children of each node in
-post-order, the root being T - 1; a child code c >= 0 is table c, c < 0 is
-raw chunk -1 - c). `StateStore.kernel_args()` returns
+offset; the root is table T - 1) and ``tree``, the int64 (T, 7) array of
+`tree_shape`. `StateStore.kernel_args()` returns
 ``(rkeys, rslots, ikeys, islots, meta, tree)``; fetch it again after any
 growth, and do not hold on to it across one (growth replaces arrays). Rows
 are (N, W) uint64 or int64 arrays; chunks past the tree's K must be zero.
@@ -53,13 +56,14 @@ are (N, W) uint64 or int64 arrays; chunks past the tree's K must be zero.
     insert_rows(states, start, rkeys, rslots, ikeys, islots, meta, tree,
                 out_idx, out_new) -> int64
         Insert rows start.. of states in order: out_idx[i] = root index,
-        out_new[i] = whether row i added it. Returns N when done or else,
-        without touching it, the first row of a block (<= BLOCK rows) some
-        table lacks room for: grow (StateStore does) and call again there.
-    insert_row(row, rkeys, rslots, ikeys, islots, meta, tree, vals) -> (int64, bool)
-        One row of W words, unpipelined; vals: int64 scratch of length T.
-        (index, new), or (-1, False) with nothing inserted when some table
-        is full (count == limit): grow first.
+        out_new[i] = whether row i added it (int64 and bool arrays of N).
+        Returns N when done or else, without touching it, the first row of
+        a block (<= BLOCK rows) some table lacks room for: grow
+        (StateStore does) and call again from there.
+    insert_row(row, rkeys, rslots, ikeys, islots, meta, tree) -> (int64, bool)
+        One contiguous row of W words: (index, new), or (-1, False) with
+        nothing inserted when some table is full (count == limit). Slower
+        per row than insert_rows (no pipelining, small allocations).
     lookup_rows(states, rkeys, rslots, ikeys, islots, meta, tree, out_idx) -> None
         out_idx[i] = root index of row i or -1 if absent. Never inserts.
     decode_range(lo, hi, rkeys, ikeys, meta, tree, out) -> None
@@ -68,7 +72,8 @@ are (N, W) uint64 or int64 arrays; chunks past the tree's K must be zero.
         out[j] = state idx[j] (out zeroed, (len(idx), W)).
 
 The store is not thread-safe: one writer at a time; lookups and decoding may
-run concurrently with each other but not with an insert."""
+run concurrently with each other (the kernels release the GIL) but not with
+an insert."""
 from __future__ import annotations
 
 import mmap
@@ -136,7 +141,7 @@ def _prefetch(typingctx, arr, idx):
     return types.void(arr, idx), codegen
 
 
-@njit(cache=True, nogil=True, inline="always")
+@njit(cache=True, nogil=True)
 def _mix(x):  # pragma: no cover - compiled
     """MurmurHash3's 64-bit finaliser: every input bit affects every output
     bit, so both the high half (home slot) and the low bits (tag) are good."""
@@ -148,112 +153,25 @@ def _mix(x):  # pragma: no cover - compiled
     return x
 
 
-@njit(cache=True, nogil=True, inline="always")
-def _home(h, nslots):  # pragma: no cover - compiled
-    return np.int64(((h >> _S32) * np.uint64(nslots)) >> _S32)
-
-
-@njit(cache=True, nogil=True, inline="always")
+@njit(cache=True, nogil=True)
 def _hash(k0, k1, kw):  # pragma: no cover - compiled
+    """Hash of a key of kw (1 or 2) words."""
     if kw == 1:
         return _mix(k0)
     return _mix(k0 ^ _mix(k1))
 
 
-@njit(cache=True, nogil=True, inline="always")
-def _chunk_of(states, r, c):  # pragma: no cover - compiled
-    """32-bit chunk c of row r (int64 or uint64 words)."""
-    w = np.uint64(states[r, c >> 1])
-    if c & 1:
-        return w >> _S32
-    return w & _M32
+@njit(cache=True, nogil=True)
+def _home(h, nslots):  # pragma: no cover - compiled
+    return np.int64(((h >> _S32) * np.uint64(nslots)) >> _S32)
 
 
-@njit(cache=True, nogil=True, inline="always")
-def _node_key(states, r, tree, t, vals, j):  # pragma: no cover - compiled
-    """(k0, k1, ok): the key words of node t for row r, whose children's
-    indices are vals[j, :]; ok is False if a child is absent (lookups).
-    Every branch here goes the same way for all rows of a node, and a run of
-    raw chunks is read as whole words: a generic loop over the parts cost
-    more than the probes."""
-    n = tree[t, RUN_LEN]
-    if n > 0:
-        c = tree[t, RUN_START]
-        w = c >> 1
-        if c & 1 == 0:
-            k0 = np.uint64(states[r, w])
-            k1 = _ZERO
-            if n > 2:
-                k1 = np.uint64(states[r, w + 1])
-                if n == 3:
-                    k1 &= _M32
-        else:
-            k0 = (np.uint64(states[r, w]) >> _S32) | (np.uint64(states[r, w + 1]) << _S32)
-            k1 = _ZERO
-            if n > 2:
-                k1 = np.uint64(states[r, w + 1]) >> _S32
-                if n == 4:
-                    k1 |= np.uint64(states[r, w + 2]) << _S32
-        return k0, k1, True
-    a = tree[t, PART0]
-    c = tree[t, PART0 + 1]
-    if a >= 0:
-        x = vals[j, a]
-        if x < 0:
-            return _ZERO, _ZERO, False
-        lo = np.uint64(x)
-    else:
-        lo = _chunk_of(states, r, -1 - a)
-    if c >= 0:
-        x = vals[j, c]
-        if x < 0:
-            return _ZERO, _ZERO, False
-        hi = np.uint64(x)
-    else:
-        hi = _chunk_of(states, r, -1 - c)
-    return lo | (hi << _S32), _ZERO, True
-
-
-@njit(cache=True, nogil=True, inline="always")
-def _probe(ks, sl, meta, t, kw, k0, k1, h):  # pragma: no cover - compiled
-    """Find the key (k0, and k1 if kw == 2) with hash h in table t: (slot,
-    entry index), or (the empty slot where it belongs, -1)."""
-    koff = meta[t, KOFF]
-    soff = meta[t, SOFF]
-    nslots = meta[t, NSLOTS]
-    bits = np.uint64(meta[t, BITS])
-    lomask = (_ONE << bits) - _ONE
-    himask = _M32 ^ lomask
-    tag = (h << bits) & himask
-    pos = _home(h, nslots)
-    while True:
-        v = np.uint64(sl[soff + pos])
-        if v == _ZERO:
-            return pos, np.int64(-1)
-        if (v & himask) == tag:
-            i = np.int64(v & lomask) - 1
-            at = koff + i * kw
-            if ks[at] == k0 and (kw == 1 or ks[at + 1] == k1):
-                return pos, i
-        pos += 1
-        if pos == nslots:
-            pos = 0
-
-
-@njit(cache=True, nogil=True, inline="always")
-def _add_at(ks, sl, meta, t, kw, pos, k0, k1, h):  # pragma: no cover - compiled
-    """Append the key as table t's next entry, in the empty slot pos."""
-    n = meta[t, COUNT]
-    bits = np.uint64(meta[t, BITS])
-    himask = _M32 ^ ((_ONE << bits) - _ONE)
-    at = meta[t, KOFF] + n * kw
-    ks[at] = k0
-    if kw == 2:
-        ks[at + 1] = k1
-    sl[meta[t, SOFF] + pos] = np.uint32(((h << bits) & himask) | np.uint64(n + 1))
-    meta[t, COUNT] = n + 1
-    return n
-
+# The per-row loops below are written out in full, without helper functions
+# that take arrays: numba increments and decrements the reference count of
+# every array passed to a call, and where the callee branches these atomic
+# operations stay in the loop even after LLVM has inlined the call (which
+# made the key computation alone cost 15 ns a row). Helpers of scalars only
+# (_mix, _hash, _home) cost nothing.
 
 @njit(cache=True, nogil=True)
 def _node_block(states, r0, b, ks, sl, meta, tree, t, vals, keys, hashes, new, insert):
@@ -262,15 +180,53 @@ def _node_block(states, r0, b, ks, sl, meta, tree, t, vals, keys, hashes, new, i
     r0+j's key at node t (-1 if absent, or if a child is absent); new[j] =
     whether it was added. The children's vals must be filled in."""
     kw = (tree[t, NPARTS] + 1) >> 1
+    run = tree[t, RUN_LEN]
+    w = tree[t, RUN_START] >> 1
+    odd = tree[t, RUN_START] & 1
+    a = tree[t, PART0]
+    c = tree[t, PART0 + 1]
+    koff = meta[t, KOFF]
     soff = meta[t, SOFF]
     nslots = meta[t, NSLOTS]
+    bits = np.uint64(meta[t, BITS])
+    lomask = (_ONE << bits) - _ONE
+    himask = _M32 ^ lomask
     big = nslots > _PREFETCH_SLOTS
-    # pass 1: keys and hashes, prefetching the home slots
+    # pass 1: keys and hashes, prefetching the home slots. Every branch goes
+    # the same way for all rows of the node; a run of raw chunks is read as
+    # whole words.
     for j in range(b):
-        k0, k1, ok = _node_key(states, r0 + j, tree, t, vals, j)
-        if not ok:
-            vals[j, t] = -1  # (lookup) a part of the row is absent
-            continue
+        r = r0 + j
+        k1 = _ZERO
+        if run > 0:
+            if odd == 0:
+                k0 = np.uint64(states[r, w])
+                if run > 2:
+                    k1 = np.uint64(states[r, w + 1])
+                    if run == 3:
+                        k1 &= _M32
+            else:
+                x = np.uint64(states[r, w + 1])
+                k0 = (np.uint64(states[r, w]) >> _S32) | (x << _S32)
+                if run > 2:
+                    k1 = x >> _S32
+                    if run == 4:
+                        k1 |= np.uint64(states[r, w + 2]) << _S32
+        else:
+            if a >= 0:
+                x0 = vals[j, a]
+            else:
+                x = np.uint64(states[r, (-1 - a) >> 1])
+                x0 = np.int64((x >> _S32) if (-1 - a) & 1 else (x & _M32))
+            if c >= 0:
+                x1 = vals[j, c]
+            else:
+                x = np.uint64(states[r, (-1 - c) >> 1])
+                x1 = np.int64((x >> _S32) if (-1 - c) & 1 else (x & _M32))
+            if x0 < 0 or x1 < 0:
+                vals[j, t] = -1  # (lookup) a part of the row is absent
+                continue
+            k0 = np.uint64(x0) | (np.uint64(x1) << _S32)
         vals[j, t] = 0
         h = _hash(k0, k1, kw)
         keys[j, 0] = k0
@@ -286,9 +242,30 @@ def _node_block(states, r0, b, ks, sl, meta, tree, t, vals, keys, hashes, new, i
         k0 = keys[j, 0]
         k1 = keys[j, 1]
         h = hashes[j]
-        pos, i = _probe(ks, sl, meta, t, kw, k0, k1, h)
+        tag = (h << bits) & himask
+        pos = _home(h, nslots)
+        i = np.int64(-1)
+        while True:
+            v = np.uint64(sl[soff + pos])
+            if v == _ZERO:
+                break
+            if (v & himask) == tag:
+                e = np.int64(v & lomask) - 1
+                at = koff + e * kw
+                if ks[at] == k0 and (kw == 1 or ks[at + 1] == k1):
+                    i = e
+                    break
+            pos += 1
+            if pos == nslots:
+                pos = 0
         if i < 0 and insert:
-            i = _add_at(ks, sl, meta, t, kw, pos, k0, k1, h)
+            i = meta[t, COUNT]
+            at = koff + i * kw
+            ks[at] = k0
+            if kw == 2:
+                ks[at + 1] = k1
+            sl[soff + pos] = np.uint32(tag | np.uint64(i + 1))
+            meta[t, COUNT] = i + 1
             new[j] = True
         vals[j, t] = i
 
@@ -337,76 +314,53 @@ def lookup_rows(states, rkeys, rslots, ikeys, islots, meta, tree, out_idx):
 
 
 @njit(cache=True, nogil=True)
-def insert_row(row, rkeys, rslots, ikeys, islots, meta, tree, vals):
-    # pragma: no cover - compiled
-    ntab = tree.shape[0]
-    root = ntab - 1
-    for t in range(ntab):
-        if meta[t, COUNT] >= meta[t, LIMIT]:
-            return np.int64(-1), False
+def insert_row(row, rkeys, rslots, ikeys, islots, meta, tree):  # pragma: no cover - compiled
+    idx = np.empty(1, np.int64)
+    new = np.empty(1, np.bool_)
     rows = row.reshape((1, row.shape[0]))
-    v2 = vals.reshape((1, ntab))
-    new = False
-    for t in range(ntab):
-        kw = (tree[t, NPARTS] + 1) >> 1
-        k0, k1, _ = _node_key(rows, 0, tree, t, v2, 0)
-        h = _hash(k0, k1, kw)
-        if t == root:
-            pos, i = _probe(rkeys, rslots, meta, t, kw, k0, k1, h)
-            if i < 0:
-                i = _add_at(rkeys, rslots, meta, t, kw, pos, k0, k1, h)
-                new = True
-        else:
-            pos, i = _probe(ikeys, islots, meta, t, kw, k0, k1, h)
-            if i < 0:
-                i = _add_at(ikeys, islots, meta, t, kw, pos, k0, k1, h)
-        vals[t] = i
-    return vals[root], new
+    if _rows_kernel(rows, 0, rkeys, rslots, ikeys, islots, meta, tree, idx, new, True) == 0:
+        return np.int64(-1), False
+    return idx[0], new[0]
 
 
-@njit(cache=True, nogil=True, inline="always")
-def _decode_one(i, rkeys, ikeys, meta, tree, vals, out, r):  # pragma: no cover - compiled
-    """Write state i into out[r] (zeroed). Reverse post-order visits every
-    node before its children, so one pass suffices."""
+@njit(cache=True, nogil=True)
+def _decode(lo, idx, n, rkeys, ikeys, meta, tree, out):  # pragma: no cover - compiled
+    """out[j] = state lo + j, or state idx[j] if idx is not empty (j < n).
+    Reverse post-order visits every node before its children, so one pass
+    over the nodes decodes a state."""
     root = tree.shape[0] - 1
-    vals[root] = i
-    for t in range(root, -1, -1):
-        nparts = tree[t, NPARTS]
-        if t == root:
-            k0 = rkeys[i]
-            k1 = _ZERO
-        else:
-            at = meta[t, KOFF] + vals[t] * ((nparts + 1) >> 1)
-            k0 = ikeys[at]
-            k1 = ikeys[at + 1] if nparts > 2 else _ZERO
-        for p in range(nparts):
-            k = k0 if p < 2 else k1
-            v = (k >> _S32) if p & 1 else (k & _M32)
-            c = tree[t, PART0 + p]
-            if c >= 0:
-                vals[c] = np.int64(v)
+    vals = np.empty(root + 1, np.int64)
+    use_idx = idx.shape[0] > 0
+    for j in range(n):
+        i = idx[j] if use_idx else lo + j
+        for t in range(root, -1, -1):
+            nparts = tree[t, NPARTS]
+            if t == root:
+                k0 = rkeys[i]
+                k1 = _ZERO
             else:
-                c = -1 - c
-                out[r, c >> 1] |= v << np.uint64(32 * (c & 1))
+                at = meta[t, KOFF] + vals[t] * ((nparts + 1) >> 1)
+                k0 = ikeys[at]
+                k1 = ikeys[at + 1] if nparts > 2 else _ZERO
+            for p in range(nparts):
+                k = k0 if p < 2 else k1
+                v = (k >> _S32) if p & 1 else (k & _M32)
+                c = tree[t, PART0 + p]
+                if c >= 0:
+                    vals[c] = np.int64(v)
+                else:
+                    c = -1 - c
+                    out[j, c >> 1] |= v << np.uint64(32 * (c & 1))
 
 
 @njit(cache=True, nogil=True)
 def decode_range(lo, hi, rkeys, ikeys, meta, tree, out):  # pragma: no cover - compiled
-    vals = np.empty(tree.shape[0], np.int64)
-    for i in range(lo, hi):
-        _decode_one(i, rkeys, ikeys, meta, tree, vals, out, i - lo)
+    _decode(lo, np.empty(0, np.int64), hi - lo, rkeys, ikeys, meta, tree, out)
 
 
 @njit(cache=True, nogil=True)
 def decode_indices(idx, rkeys, ikeys, meta, tree, out):  # pragma: no cover - compiled
-    vals = np.empty(tree.shape[0], np.int64)
-    for j in range(idx.shape[0]):
-        _decode_one(idx[j], rkeys, ikeys, meta, tree, vals, out, j)
-
-
-@njit(cache=True, nogil=True, inline="always")
-def _entry_hash(ks, at, kw):  # pragma: no cover - compiled
-    return _hash(ks[at], ks[at + 1] if kw == 2 else _ZERO, kw)
+    _decode(0, idx, idx.shape[0], rkeys, ikeys, meta, tree, out)
 
 
 @njit(cache=True, nogil=True)
@@ -416,13 +370,16 @@ def rehash(ks, koff, kw, n, sl, soff, nslots, bits):  # pragma: no cover - compi
     prefetching them _REHASH_AHEAD entries ahead about halves the time."""
     b = np.uint64(bits)
     himask = _M32 ^ ((_ONE << b) - _ONE)
-    for i in range(min(_REHASH_AHEAD, n)):
-        _prefetch(sl, soff + _home(_entry_hash(ks, koff + i * kw, kw), nslots))
-    for i in range(n):
-        if i + _REHASH_AHEAD < n:
-            ahead = _entry_hash(ks, koff + (i + _REHASH_AHEAD) * kw, kw)
-            _prefetch(sl, soff + _home(ahead, nslots))
-        h = _entry_hash(ks, koff + i * kw, kw)
+    for i in range(-_REHASH_AHEAD, n):
+        ahead = i + _REHASH_AHEAD
+        if ahead < n:
+            at = koff + ahead * kw
+            h = _hash(ks[at], ks[at + kw - 1], kw)
+            _prefetch(sl, soff + _home(h, nslots))
+        if i < 0:
+            continue
+        at = koff + i * kw
+        h = _hash(ks[at], ks[at + kw - 1], kw)
         pos = _home(h, nslots)
         while sl[soff + pos] != 0:
             pos += 1
@@ -537,6 +494,8 @@ class StateStore:
 
     `insert` returns each row's index (0, 1, 2, ... in first-insertion
     order) and whether the row added it; `get`/`get_indices` decode.
+    `capacity_hint` is the number of states to allocate room for at first;
+    the store grows as needed.
 
     `bits` (optional, the state width) lets the tree leave out 32-bit chunks
     that are always zero: it stores max(2, ceil(bits/32)) chunks instead of
@@ -662,10 +621,11 @@ class StateStore:
             self._rebuild_inner(grow)
 
     def reserve(self, n_more: int) -> None:
-        """Room for n_more new states without growth. Any table may take
-        n_more new entries, so this sizes all of them for it: keep n_more
-        to a batch, or the small inner tables get over-allocated."""
-        self._ensure([int(c) + n_more + BLOCK for c in self.meta[:, COUNT]])
+        """Room for n_more new states without growth: afterwards, inserting
+        rows of which at most n_more are new never stops insert_rows. Any
+        table may take n_more new entries, so this sizes all of them for
+        it: keep n_more to a batch, or the small tables get over-allocated."""
+        self._ensure([int(c) + n_more for c in self.meta[:, COUNT]])
 
     # ---- operations --------------------------------------------------
     def _rows(self, states: np.ndarray) -> tuple[np.ndarray, np.ndarray | None]:
