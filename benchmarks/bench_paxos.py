@@ -42,10 +42,10 @@ def one(model: str, symmetric: bool, workers: int | None, engine: str) -> dict:
     (inst,) = m.instances
     compiled = CompiledInstance(inst, ("agreement",))
     sym = Symmetry.build(inst, compiled.layout, ("acceptor", "value")) if symmetric else None
-    curve: list[tuple[int, float]] = []
+    curve: list[tuple[int, int, float]] = []
 
     def progress(stats, _queued) -> None:
-        curve.append((stats.distinct, stats.elapsed))
+        curve.append((stats.distinct, stats.transitions, stats.elapsed))
 
     if engine == "python":
         t1 = time.monotonic()
@@ -102,18 +102,21 @@ def main() -> None:
         print(f"0..{b:<5} {'on' if r['symmetry'] else 'off':4} {r['distinct']:>10,} "
               f"{r['generated']:>11,} {r['search_s']:>9.2f} {r['process_s']:>10.2f} "
               f"{r['rate']:>10,.0f} {r['rss_mb']:>7.0f}MB {bps:>8}")
-    print("\nthroughput curve (symmetry off): states so far -> states/s over the last interval")
+    print("\nthroughput curve (symmetry off), every half second of search: "
+          "states so far: distinct states/s, generated/s over the interval")
     for r in rows:
         if r["symmetry"] or not r["curve"]:
             continue
-        prev_n, prev_t = 0, 0.0
+        prev = (0, 0, 0.0)
         pts = []
-        for n, t in r["curve"]:
-            if t > prev_t and n > prev_n:
-                pts.append(f"{n:,}: {(n - prev_n) / (t - prev_t):,.0f}")
-            prev_n, prev_t = n, t
-        print(f"  {r['model']}: " + "; ".join(pts))
-
+        for n, g, t in r["curve"]:
+            if t > prev[2] and n > prev[0]:
+                dt = t - prev[2]
+                pts.append(f"{n:,}: {(n - prev[0]) / dt:,.0f}, {(g - prev[1]) / dt:,.0f}")
+            prev = (n, g, t)
+        print(f"  {r['model']}:")
+        for p in pts:
+            print(f"    {p}")
 
 if __name__ == "__main__":
     main()
