@@ -71,8 +71,13 @@ def peak_rss_bytes() -> int:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
 
 
-def memory_reason(limit: int) -> str:
-    return f"memory limit of {limit / 2**20:,.0f} MB reached"
+def over_limit(limits: Limits, deadline: float | None, now: float) -> str | None:
+    """Why a search must stop now (timeout, memory), if it must."""
+    if deadline is not None and now > deadline:
+        return f"timeout after {limits.timeout:g} s"
+    if limits.max_memory is not None and peak_rss_bytes() > limits.max_memory:
+        return f"memory limit of {limits.max_memory / 2**20:,.0f} MB reached"
+    return None
 
 
 def explore(compiled: CompiledInstance, limits: Limits = Limits(),
@@ -163,10 +168,9 @@ def explore(compiled: CompiledInstance, limits: Limits = Limits(),
                 level_end = len(states)
             if (i & 1023) == 0:
                 now = time.monotonic()
-                if deadline is not None and now > deadline:
-                    return finish(False, f"timeout after {limits.timeout:g} s")
-                if limits.max_memory is not None and peak_rss_bytes() > limits.max_memory:
-                    return finish(False, memory_reason(limits.max_memory))
+                reason = over_limit(limits, deadline, now)
+                if reason is not None:
+                    return finish(False, reason)
                 if progress is not None and now >= next_report:
                     stats.distinct, stats.elapsed = len(states), now - start
                     progress(stats, len(states) - i)

@@ -25,8 +25,8 @@ from typing import TYPE_CHECKING, Callable
 import numpy as np
 
 from ..compiler import CompiledInstance
-from ..explicit import (Limits, Progress, RunResult, Stats, Violation, memory_reason,
-                        peak_rss_bytes, realize)
+from ..explicit import (Limits, Progress, RunResult, Stats, Violation, over_limit,
+                        realize)
 from . import codegen
 from .store import StateStore
 
@@ -197,10 +197,9 @@ class FastEngine:
                             reason, distinct = stop
                             return finish(False, reason, distinct)
                     now = time.monotonic()
-                    if deadline is not None and now > deadline:
-                        return finish(False, f"timeout after {limits.timeout:g} s")
-                    if limits.max_memory is not None and peak_rss_bytes() > limits.max_memory:
-                        return finish(False, memory_reason(limits.max_memory))
+                    reason = over_limit(limits, deadline, now)
+                    if reason is not None:
+                        return finish(False, reason)
                     if progress is not None and now >= next_report:
                         stats.distinct, stats.elapsed = len(store), now - start
                         progress(stats, len(store) - b)
