@@ -213,3 +213,17 @@ def test_max_memory_needs_a_size(capsys):
         main(["check", str(ROOT / "models/paxos.toml"), "--max-memory", "lots"])
     assert exc.value.code == 2
     assert "expected a size such as 2G or 512M, got 'lots'" in capsys.readouterr().err
+
+
+def test_fast_engine_refuses_64_invariants_with_exit_2(tmp_path, capsys):
+    props = "\n".join(f"invariant i{k}: forall x: s. r(x) | !r(x)" for k in range(64))
+    (tmp_path / "many.pax").write_text("sort s\nmutable relation r(x: s)\ninit { r(X) := false }\n"
+                                       "action a(x: s) { r(x) := true }\n" + props + "\n")
+    (tmp_path / "many.toml").write_text('spec = "many.pax"\n[sorts]\ns = 2\n')
+    assert main(["check", str(tmp_path / "many.toml")]) == 2
+    err = capsys.readouterr().err
+    assert "the fast engine checks at most 63 one-state and 63 two-state properties at once " \
+           "(here 64 and 0)" in err
+    assert "expected: fewer --invariant names, or --engine python" in err
+    assert main(["check", str(tmp_path / "many.toml"), "--engine", "python", "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["instances"][0]["distinct_states"] == 4

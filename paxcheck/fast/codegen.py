@@ -19,6 +19,7 @@ import numpy as np
 from .. import ir
 from ..compiler import (Grounder, GroundAction, StateCode, _Emitter, _has_havoc,
                         _MAX_HAVOC_CHOICES, emit_successors)
+from ..errors import PaxError
 from ..instance import Instance
 from ..layout import Layout
 from .canon import SIGNATURES as CANON_SIGNATURES, canon_source
@@ -311,7 +312,9 @@ def generate(inst: Instance, properties: tuple[str, ...], layout: Layout | None 
     invs = [spec.property_map[p] for p in properties if not spec.property_map[p].two_state]
     trans = [spec.property_map[p] for p in properties if spec.property_map[p].two_state]
     if len(invs) > 63 or len(trans) > 63:
-        raise ValueError("the fast engine checks at most 63 properties of each kind")
+        raise PaxError(f"the fast engine checks at most 63 one-state and 63 two-state properties "
+                       f"at once (here {len(invs)} and {len(trans)})",
+                       expected="fewer --invariant names, or --engine python")
     pred_lines = ["def _inv(s):", "    m = 0"]
     for i, prop in enumerate(invs):
         pred_lines.append(f"    if not ({g.emit(g.formula(prop.formula, {}, 's'))}):")
