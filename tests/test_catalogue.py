@@ -135,15 +135,19 @@ CATALOGUE = [
     Entry("paxos_vote_overwrites", "paxos_vote_overwrites", "stability", 12,
           "node=2 value=1 ballot=2 quorum=1", 12),
     # Multi-Paxos, leaders without phase 1: 2 proposes, 2 become_leader, 2
-    # phase2a at slot 0, 2 x 2 phase2b: 10. Smallest acceptor=1 (one vote is a
-    # quorum): 8. It needs value=3: the no-op plus two client commands (the
-    # no-op is never proposed, and without 1b's there are no gaps to fill),
-    # and ballot=2 (one 2a per ballot and slot); slot=1, learner=1 minimal.
+    # phase2a at slot 0 (with no 1b's every slot is new), 2 x 2 phase2b: 10.
+    # Smallest acceptor=1 (one vote is a quorum): 8. It needs value=3: the
+    # no-op plus two client commands (the no-op is never proposed, and
+    # without 1b's there are no gaps to fill), and ballot=2 (one 2a per
+    # ballot and slot); slot=1, learner=1 minimal.
     Entry("multi_paxos_skip_phase1", "multi_paxos_skip_phase1", "agreement", 10,
           "acceptor=1 learner=1 value=3 ballot=2 slot=1 quorum=1", 8),
     # Multi-Paxos, only the highest reported slot recovered (model: 2
-    # acceptors): ballot 0 gets v1 chosen at slot 0 (and proposed at slot 1),
-    # ballot 1's leader recovers only slot 1 and proposes v2 at slot 0: 18.
+    # acceptors): 2 proposes; ballot 0: 1a, 2 1b's, become_leader, 2a's of v1
+    # at slots 0 and 1, v1 chosen at slot 0 (2 votes), one vote at slot 1 so
+    # that slot 1 is reported: 11; ballot 1: 1a, 2 1b's, become_leader, and
+    # for its leader slot 1 is the tail, slot 0 "new": 2a of v2 at slot 0,
+    # 2 votes: 7; 18 in all.
     # Smallest acceptor=1: 14. It needs slot=2 (a forgotten slot below the
     # recovered one), ballot=2 and two client commands (a forgotten slot was
     # reported, so it never gets the no-op).

@@ -46,7 +46,7 @@ HOLDING = {
     "models/flexible_paxos.toml": ("acceptor=4 value=2 ballot=2 quorum1=4 quorum2=6",
                                    20_609, 140_472, 20),
     "models/multi_paxos_small.toml": ("acceptor=3 learner=1 value=2 ballot=2 slot=2 quorum=3",
-                                      283_898, 3_016_850, 27),
+                                      330_578, 3_494_750, 29),
 }
 
 
@@ -59,6 +59,28 @@ def test_model_holds_with_exact_counts(path):
     assert m.config.properties == tuple(p.name for p in m.spec.properties)
     assert res.status == "holds", [(v.property, v.length) for v in res.violations]
     assert (res.stats.distinct, res.stats.transitions, res.stats.depth) == \
+        (distinct, transitions, depth)
+
+
+# the same with the fast engine (the CLI's default), for models too big for
+# the Python engine in the suite
+FAST_HOLDING = {
+    "models/multi_paxos_medium.toml": ("acceptor=3 learner=1 value=3 ballot=2 slot=2 quorum=3",
+                                       2_346_948, 25_638_346, 30),
+}
+
+
+@pytest.mark.parametrize("path", sorted(FAST_HOLDING), ids=lambda p: Path(p).stem)
+def test_model_holds_with_exact_counts_fast_engine(path, capsys):
+    describe, distinct, transitions, depth = FAST_HOLDING[path]
+    m = load_model(path)
+    assert m.instances[0].describe() == describe
+    assert m.config.properties == tuple(p.name for p in m.spec.properties)
+    assert main(["check", path, "--json", "--no-progress"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert out["status"] == "holds"
+    (inst,) = out["instances"]
+    assert (inst["distinct_states"], inst["transitions"], inst["depth"]) == \
         (distinct, transitions, depth)
 
 
@@ -88,7 +110,7 @@ def test_tla_paxos_properties():
 ])
 def test_benchmark_models_load_and_start_clean(path, describe):
     # too big for the suite (paxos_tla_b3: TLC 8,220,065 states; multi_paxos_b2:
-    # 6,546,740): only a bounded prefix, which must be violation-free
+    # 7,543,684): only a bounded prefix, which must be violation-free
     m, res = _run(path, limits=Limits(max_states=3_000))
     assert m.instances[0].describe() == describe
     assert not res.violations
@@ -155,11 +177,11 @@ CROSS = {
                        (513, 2_576, 16)),
     "multi_paxos_2acc": ("multi_paxos.pax", {"acceptor": 2, "learner": 1, "value": ["noop", "v1"],
                                              "ballot": 2, "slot": 2},
-                         {"member": '"majority"', "noop": '"noop"'}, None, (1_285, 8_998, 21)),
+                         {"member": '"majority"', "noop": '"noop"'}, None, (1_577, 10_800, 23)),
     "multi_paxos_1slot": ("multi_paxos.pax", {"acceptor": 3, "learner": 1,
                                               "value": ["noop", "v1"], "ballot": 2, "slot": 1},
                           {"member": '"majority"', "noop": '"noop"'},
-                          SAFETY + ["log_consistency"], (3_226, 21_424, 19)),
+                          SAFETY + ["log_consistency"], (3_378, 22_504, 20)),
 }
 
 

@@ -78,6 +78,7 @@ SYMMETRIC: dict[str, tuple[str, ...]] = {
     "flexible_paxos.toml": TLA,
     "multi_paxos.toml": MULTI,
     "multi_paxos_b2.toml": MULTI,
+    "multi_paxos_medium.toml": MULTI,
     "multi_paxos_small.toml": MULTI,
     "paxos.toml": PAXOS,
     "paxos_tla_b1.toml": TLA,
@@ -326,7 +327,7 @@ ORBITS: dict[str, tuple[int, int]] = {
     # node=2 value=2 ballot=2 (quorum=1) unless noted; Basic Paxos node=3
     # value=2 ballot=2 has 7,364 states (tests/test_crosscheck.py) in 845 orbits
     "broken/flexible_paxos_q2_q2.toml": (3921, 443),        # acceptor=3 value=2 ballot=2
-    "broken/multi_paxos_partial_recovery.toml": (9754, 5722),  # acceptor=2 learner=1 slot=2
+    "broken/multi_paxos_partial_recovery.toml": (11382, 6714),  # acceptor=2 learner=1 slot=2
     "broken/multi_paxos_skip_phase1.toml": (5950, 3470),    # acceptor=2 learner=1 slot=1
     "broken/paxos_accept_below_promise.toml": (1552, 450),
     "broken/paxos_any_value.toml": (8772, 979),             # node=3
@@ -346,6 +347,7 @@ ORBITS: dict[str, tuple[int, int]] = {
     "flexible_paxos.toml": (20609, 834),                    # as is: acceptor=4, 48 elements
     "multi_paxos.toml": (21226, 9498),                      # acceptor=2 learner=2 slot=2
     "multi_paxos_b2.toml": (21226, 9498),                   # the same instance
+    "multi_paxos_medium.toml": (9622, 5762),                # acceptor=2 learner=1 value=3
     "multi_paxos_small.toml": (1577, 947),                  # acceptor=2 learner=1 value=2
     "paxos.toml": (7364, 845),                              # node=3 ballot=2
     "paxos_tla_b1.toml": (3921, 443),                       # as is
