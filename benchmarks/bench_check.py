@@ -26,7 +26,7 @@ def run_one(ballots: int, timeout: float | None) -> dict:
     with tempfile.TemporaryDirectory() as tmp:
         model = Path(tmp) / f"paxos_b{ballots}.toml"
         model.write_text(text)
-        cmd = [sys.executable, "-m", "paxcheck.cli", "check", str(model), "--json"]
+        cmd = [sys.executable, "-m", "paxcheck", "check", str(model), "--json"]
         if timeout:
             cmd += ["--timeout", str(timeout)]
         t0 = time.perf_counter()

@@ -32,11 +32,11 @@ sys.path.insert(0, str(ROOT))
 
 def one(model: str, symmetric: bool, workers: int | None, engine: str) -> dict:
     t0 = time.monotonic()
-    from paxcheck.compiler import CompiledInstance
-    from paxcheck.explicit import Limits, explore, peak_rss_bytes
-    from paxcheck.fast.engine import FastEngine
-    from paxcheck.model import load_model
-    from paxcheck.symmetry import Symmetry
+    from paxcheck.ground.grounder import CompiledInstance
+    from paxcheck.search.python import Limits, explore, peak_rss_bytes
+    from paxcheck.search.fast.engine import FastEngine
+    from paxcheck.config.model import load_model
+    from paxcheck.config.symmetry import Symmetry
 
     m = load_model(ROOT / model)
     (inst,) = m.instances

@@ -10,9 +10,9 @@ import argparse
 import time
 from pathlib import Path
 
-from paxcheck.model import load_model
+from paxcheck.config.model import load_model
 from paxcheck.smt.prove import prove
-from paxcheck.typecheck import load_spec
+from paxcheck.lang.typecheck import load_spec
 
 ROOT = Path(__file__).resolve().parent.parent
 

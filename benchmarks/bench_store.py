@@ -31,7 +31,7 @@ import numpy as np
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from paxcheck.fast.store import StateStore  # noqa: E402
+from paxcheck.search.fast.store import StateStore  # noqa: E402
 
 DEFAULT_MODELS = ["models/paxos_tla_b1.toml", "models/paxos_tla_b2.toml", "models/paxos.toml",
                   "models/paxos_tla_b3.toml:2000000"]
@@ -40,8 +40,8 @@ DEFAULT_MODELS = ["models/paxos_tla_b1.toml", "models/paxos_tla_b2.toml", "model
 def bfs(model: str, max_states: int | None) -> dict[str, np.ndarray | int]:
     """BFS with the Python engine: states (BFS order), the successor rows
     of the expanded states (generation order), and the state width."""
-    from paxcheck.compiler import CompiledInstance
-    from paxcheck.model import load_model
+    from paxcheck.ground.grounder import CompiledInstance
+    from paxcheck.config.model import load_model
     m = load_model(str(ROOT / model))
     ci = CompiledInstance(m.instances[0], m.config.properties)
     bits = ci.layout.bits

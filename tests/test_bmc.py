@@ -8,12 +8,12 @@ from pathlib import Path
 
 import pytest
 
-from paxcheck import trace as T
+from paxcheck.traces import trace as T
 from paxcheck.cli import main
-from paxcheck.compiler import CompiledInstance
-from paxcheck.explicit import Limits, explore
-from paxcheck.model import load_model
-from paxcheck.replay import replay
+from paxcheck.ground.grounder import CompiledInstance
+from paxcheck.search.python import Limits, explore
+from paxcheck.config.model import load_model
+from paxcheck.traces.replay import replay
 from paxcheck.smt.bmc import bmc
 from test_crosscheck import MODELS, sized_model
 

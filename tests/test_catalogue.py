@@ -23,11 +23,11 @@ else:  # pragma: no cover
     import tomli as tomllib
 
 from paxcheck.cli import main
-from paxcheck.compiler import CompiledInstance
+from paxcheck.ground.grounder import CompiledInstance
 from paxcheck.errors import PaxError
-from paxcheck.explicit import explore
-from paxcheck.minimize import minimize
-from paxcheck.model import build_model, load_model
+from paxcheck.search.python import explore
+from paxcheck.tools.minimize import minimize
+from paxcheck.config.model import build_model, load_model
 
 ROOT = Path(__file__).resolve().parent.parent
 SLOW = os.environ.get("PAXCHECK_SLOW") == "1"

@@ -146,7 +146,7 @@ def test_parse_summary(capsys):
 def test_console_entry_point_runs_without_traceback(tmp_path):
     bad = tmp_path / "x.pax"
     bad.write_text("sort node\naction a(n: node) {\n  require n = = n\n}\n")
-    proc = subprocess.run([sys.executable, "-m", "paxcheck.cli", "parse", str(bad)],
+    proc = subprocess.run([sys.executable, "-m", "paxcheck", "parse", str(bad)],
                           capture_output=True, text=True)
     assert proc.returncode == 2
     assert "Traceback" not in proc.stderr
@@ -160,7 +160,7 @@ def test_ctrl_c_reports_partial_result_and_exits_3(tmp_path, engine):
     model.write_text((ROOT / "models" / "paxos.toml").read_text()
                      .replace('"../specs/paxos.pax"', json.dumps(str(ROOT / "specs/paxos.pax")))
                      .replace("ballot = 3", "ballot = 5"))
-    proc = subprocess.Popen([sys.executable, "-m", "paxcheck.cli", "check", str(model), "--json",
+    proc = subprocess.Popen([sys.executable, "-m", "paxcheck", "check", str(model), "--json",
                              "--progress", "--engine", engine],
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     # interrupt once the search is under way: after its first progress line

@@ -11,12 +11,12 @@ from __future__ import annotations
 from pathlib import Path
 
 
-from paxcheck import ir
-from paxcheck.compiler import CompiledInstance
-from paxcheck.explicit import Limits, explore
-from paxcheck.model import load_model
-from paxcheck.reference import explore_reference
-from paxcheck.walk import subexprs
+from paxcheck.lang import ir
+from paxcheck.ground.grounder import CompiledInstance
+from paxcheck.search.python import Limits, explore
+from paxcheck.config.model import load_model
+from paxcheck.search.reference import explore_reference
+from paxcheck.lang.walk import subexprs
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLES = ROOT / "models" / "examples"

@@ -40,13 +40,13 @@ if sys.version_info >= (3, 11):
 else:  # pragma: no cover
     import tomli as tomllib
 
-from paxcheck.compiler import CompiledInstance
+from paxcheck.ground.grounder import CompiledInstance
 from paxcheck.errors import PaxError
-from paxcheck.evaluate import Evaluator
-from paxcheck.explicit import Limits, explore
-from paxcheck.instance import Instance
-from paxcheck.model import Model, build_model, load_model
-from paxcheck.reference import explore_reference, successors
+from paxcheck.semantics.evaluate import Evaluator
+from paxcheck.search.python import Limits, explore
+from paxcheck.config.instance import Instance
+from paxcheck.config.model import Model, build_model, load_model
+from paxcheck.search.reference import explore_reference, successors
 
 ROOT = Path(__file__).resolve().parent.parent
 MODELS = sorted((ROOT / "models").rglob("*.toml"))

@@ -6,10 +6,10 @@ from pathlib import Path
 
 import pytest
 
-from paxcheck import ir
+from paxcheck.lang import ir
 from paxcheck.errors import PaxError
-from paxcheck.model import load_model
-from paxcheck.typecheck import load_spec_text
+from paxcheck.config.model import load_model
+from paxcheck.lang.typecheck import load_spec_text
 
 # A minimal valid spec; each bad case appends a few lines to it.
 BASE = """\
@@ -664,7 +664,7 @@ def test_conjunctions_flatten_and_spans_point_at_the_source():
 
 
 def test_real_paxos_spec_loads(root):
-    from paxcheck.typecheck import load_spec
+    from paxcheck.lang.typecheck import load_spec
     spec = load_spec(root / "specs" / "paxos.pax")
     assert [a.name for a in spec.actions] == ["propose", "prepare", "promise", "accept",
                                               "accepted"]

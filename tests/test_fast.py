@@ -68,16 +68,16 @@ import pytest
 from test_crosscheck import (CORNERS, CORNERS_MODEL, HAVOCS, HAVOCS_MODEL, MODELS, ROOT,
                              _key, compiled_bfs, sized_model)
 
-from paxcheck import itf, msc
-from paxcheck import trace as T
-from paxcheck.compiler import _MAX_HAVOC_CHOICES, CompiledInstance
-from paxcheck.evaluate import Evaluator
-from paxcheck.explicit import Limits, RunResult, explore
-from paxcheck.fast import codegen
-from paxcheck.fast.engine import FastEngine, explore_fast, from_words
-from paxcheck.instance import Instance
-from paxcheck.model import load_model
-from paxcheck.reference import explore_reference, successors
+from paxcheck.traces import itf, msc
+from paxcheck.traces import trace as T
+from paxcheck.ground.grounder import _MAX_HAVOC_CHOICES, CompiledInstance
+from paxcheck.semantics.evaluate import Evaluator
+from paxcheck.search.python import Limits, RunResult, explore
+from paxcheck.search.fast import codegen
+from paxcheck.search.fast.engine import FastEngine, explore_fast, from_words
+from paxcheck.config.instance import Instance
+from paxcheck.config.model import load_model
+from paxcheck.search.reference import explore_reference, successors
 
 ALL = Limits(keep_going=True, deadlock=True)
 FULL_LIMIT = 400_000       # part 2, Limits()

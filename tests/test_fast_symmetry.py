@@ -14,11 +14,11 @@ from pathlib import Path
 
 import pytest
 
-from paxcheck.compiler import CompiledInstance
-from paxcheck.explicit import Limits, explore
-from paxcheck.fast.engine import FastEngine, from_words
-from paxcheck.model import load_model
-from paxcheck.symmetry import Symmetry
+from paxcheck.ground.grounder import CompiledInstance
+from paxcheck.search.python import Limits, explore
+from paxcheck.search.fast.engine import FastEngine, from_words
+from paxcheck.config.model import load_model
+from paxcheck.config.symmetry import Symmetry
 
 from test_symmetry import SYMMETRIC
 

@@ -9,10 +9,10 @@ import networkx as nx
 import pytest
 
 from paxcheck.cli import main
-from paxcheck.compiler import CompiledInstance
-from paxcheck.explicit import Limits, explore
-from paxcheck.graph import build_graph, to_dot
-from paxcheck.model import load_model
+from paxcheck.ground.grounder import CompiledInstance
+from paxcheck.search.python import Limits, explore
+from paxcheck.tools.graph import build_graph, to_dot
+from paxcheck.config.model import load_model
 
 # x and y each count none -> 0 -> 1, independently: the 3x3 grid of states.
 # 'apart' fails where x = y != none: (0,0) and (1,1); the shortest way

@@ -13,12 +13,12 @@ from pathlib import Path
 import pytest
 
 from paxcheck.cli import main
-from paxcheck.compiler import CompiledInstance
+from paxcheck.ground.grounder import CompiledInstance
 from paxcheck.errors import PaxError
-from paxcheck.explicit import Limits, explore
-from paxcheck.model import load_model
-from paxcheck.reference import explore_reference
-from paxcheck.replay import replay
+from paxcheck.search.python import Limits, explore
+from paxcheck.config.model import load_model
+from paxcheck.search.reference import explore_reference
+from paxcheck.traces.replay import replay
 
 ROOT = Path(__file__).resolve().parent.parent
 SPECS = ROOT / "specs"

@@ -8,13 +8,13 @@ from pathlib import Path
 
 import pytest
 
-from paxcheck import itf
+from paxcheck.traces import itf
 from paxcheck.cli import main
-from paxcheck.compiler import CompiledInstance
-from paxcheck.explicit import Limits, explore
-from paxcheck.model import load_model
-from paxcheck.msc import read_trace
-from paxcheck.trace import Trace, from_violation
+from paxcheck.ground.grounder import CompiledInstance
+from paxcheck.search.python import Limits, explore
+from paxcheck.config.model import load_model
+from paxcheck.traces.msc import read_trace
+from paxcheck.traces.trace import Trace, from_violation
 
 ROOT = Path(__file__).resolve().parent.parent
 COMMITTED = ROOT / "counterexamples" / "paxos_any_value" / "trace.json"

@@ -5,11 +5,11 @@ from __future__ import annotations
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
-from paxcheck.compiler import CompiledInstance
-from paxcheck.explicit import Limits, explore
-from paxcheck.model import load_model
-from paxcheck.msc import build_chart, read_trace, render_svg, to_svg
-from paxcheck.trace import Step, Trace, from_violation
+from paxcheck.ground.grounder import CompiledInstance
+from paxcheck.search.python import Limits, explore
+from paxcheck.config.model import load_model
+from paxcheck.traces.msc import build_chart, read_trace, render_svg, to_svg
+from paxcheck.traces.trace import Step, Trace, from_violation
 
 ROOT = Path(__file__).resolve().parent.parent
 COMMITTED = ROOT / "counterexamples" / "paxos_any_value" / "trace.json"

@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from paxcheck import mutate as M
+from paxcheck.tools import mutate as M
 from paxcheck.cli import main
-from paxcheck.typecheck import load_spec, load_spec_text
+from paxcheck.lang.typecheck import load_spec, load_spec_text
 
 ROOT = Path(__file__).resolve().parent.parent
 

@@ -8,10 +8,10 @@ from pathlib import Path
 import pytest
 
 from paxcheck.cli import main
-from paxcheck.compiler import CompiledInstance
-from paxcheck.explicit import Limits, explore
-from paxcheck.model import load_model
-from paxcheck.replay import replay
+from paxcheck.ground.grounder import CompiledInstance
+from paxcheck.search.python import Limits, explore
+from paxcheck.config.model import load_model
+from paxcheck.traces.replay import replay
 
 ROOT = Path(__file__).resolve().parent.parent
 

@@ -9,9 +9,9 @@ from pathlib import Path
 import pytest
 
 from paxcheck.cli import main
-from paxcheck.model import load_model
+from paxcheck.config.model import load_model
 from paxcheck.smt.prove import prove, validate_cti
-from paxcheck.typecheck import load_spec, load_spec_text
+from paxcheck.lang.typecheck import load_spec, load_spec_text
 
 ROOT = Path(__file__).resolve().parent.parent
 PAXOS = load_spec(ROOT / "specs" / "paxos.pax")

@@ -6,8 +6,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from paxcheck.fast import store as st
-from paxcheck.fast.store import StateStore
+from paxcheck.search.fast import store as st
+from paxcheck.search.fast.store import StateStore
 
 M64 = (1 << 64) - 1
 
@@ -289,8 +289,8 @@ def test_small_cases_and_errors() -> None:
 def test_paxos_tla_b1_state_set_round_trips(root) -> None:
     """The 3,921 reachable states of models/paxos_tla_b1.toml, inserted in BFS
     order as successor batches, come back in that order."""
-    from paxcheck.compiler import CompiledInstance
-    from paxcheck.model import load_model
+    from paxcheck.ground.grounder import CompiledInstance
+    from paxcheck.config.model import load_model
     m = load_model(str(root / "models" / "paxos_tla_b1.toml"))
     ci = CompiledInstance(m.instances[0], m.config.properties)
     words = (ci.layout.bits + 63) // 64

@@ -34,16 +34,16 @@ if sys.version_info >= (3, 11):
 else:  # pragma: no cover
     import tomli as tomllib
 
-from paxcheck import trace as T
+from paxcheck.traces import trace as T
 from paxcheck.cli import main
-from paxcheck.compiler import CompiledInstance
+from paxcheck.ground.grounder import CompiledInstance
 from paxcheck.errors import PaxError
-from paxcheck.explicit import Limits, explore
-from paxcheck.instance import Instance
-from paxcheck.layout import Layout
-from paxcheck.model import Model, build_model, load_model
-from paxcheck.replay import replay
-from paxcheck.symmetry import Symmetry, canon_rows, canon_words
+from paxcheck.search.python import Limits, explore
+from paxcheck.config.instance import Instance
+from paxcheck.ground.layout import Layout
+from paxcheck.config.model import Model, build_model, load_model
+from paxcheck.traces.replay import replay
+from paxcheck.config.symmetry import Symmetry, canon_rows, canon_words
 
 ROOT = Path(__file__).resolve().parent.parent
 MODELS = sorted((ROOT / "models").rglob("*.toml"))

@@ -7,10 +7,10 @@ from dataclasses import dataclass
 
 import z3
 
-from .. import ir
-from ..instance import Instance
-from ..trace import Step, Trace
-from .ground import GroundEncoder, SymState, b_and, b_not, b_or, z3val
+from paxcheck.lang import ir
+from paxcheck.config.instance import Instance
+from paxcheck.traces.trace import Step, Trace
+from paxcheck.smt.finite import GroundEncoder, SymState, b_and, b_not, b_or, z3val
 
 
 @dataclass(frozen=True)

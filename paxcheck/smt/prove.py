@@ -13,14 +13,14 @@ from typing import Any
 
 import z3
 
-from .. import ir
-from ..evaluate import Evaluator, RefState
-from ..instance import NONE, Instance
+from paxcheck.lang import ir
+from paxcheck.semantics.evaluate import Evaluator, RefState
+from paxcheck.config.instance import NONE, Instance
 import os
-from .epr import is_epr
+from paxcheck.smt.epr import is_epr
 _DEBUG = bool(os.environ.get("PAXCHECK_DEBUG"))
-from .fo import FOEncoder, OV
-from .ground import GroundEncoder, b_and, b_not, z3val
+from paxcheck.smt.first_order import FOEncoder, OV
+from paxcheck.smt.finite import GroundEncoder, b_and, b_not, z3val
 
 
 @dataclass(frozen=True)
@@ -57,11 +57,12 @@ class ProofResult:
     obligations: list[Obligation] = field(default_factory=list)
     consistent: bool = True
     consistency_reason: str = ""
+    consistency_unknown: bool = False   # the solver gave up on the axioms: undecided
 
     @property
     def status(self) -> str:
         if not self.consistent:
-            return "inconsistent"
+            return "unknown" if self.consistency_unknown else "inconsistent"
         if any(o.verdict == "cti" for o in self.obligations):
             return "cti"
         if any(o.verdict != "proved" for o in self.obligations):
@@ -347,7 +348,7 @@ def _bounded_hint(spec: ir.Spec, action: ir.Action, prop: ir.Property, invs: lis
 
 
 def _size(e: ir.Expr) -> int:
-    from ..walk import subexprs
+    from paxcheck.lang.walk import subexprs
     return sum(1 for _ in subexprs(e))
 
 
@@ -362,7 +363,7 @@ def _writes(stmts: tuple[ir.Stmt, ...]) -> set[str]:
 
 
 def _reads(spec: ir.Spec, e: ir.Expr) -> set[str]:
-    from ..walk import subexprs
+    from paxcheck.lang.walk import subexprs
     out: set[str] = set()
     for x in subexprs(e):
         if isinstance(x, ir.App):
@@ -389,6 +390,7 @@ def prove(spec: ir.Spec, instance: Instance | None = None, timeout: float = 30.0
     res = s.check()
     if res != z3.sat:
         result.consistent = False
+        result.consistency_unknown = res != z3.unsat
         result.consistency_reason = ("the axioms are inconsistent (unsatisfiable)" if res == z3.unsat
                                      else f"could not show the axioms consistent: {s.reason_unknown()}")
         return result

@@ -1,0 +1,643 @@
+"""Grounding and code generation for the explicit engine.
+
+Per instance, every action is grounded over its parameter tuples once:
+quantifiers are expanded, immutable symbols replaced by their values, and
+what remains is simplified (a conjunction of state bits becomes one mask
+test) and turned into Python source over packed states (see layout.py).
+The generated code contains only integer literals and names made here:
+nothing from the spec text reaches `exec`."""
+from __future__ import annotations
+
+import itertools
+from dataclasses import dataclass
+from typing import Callable, Union
+
+from paxcheck.lang import ir
+from paxcheck.errors import PaxError
+from paxcheck.config.instance import Instance
+from paxcheck.ground.layout import Layout, Slot, point_strides
+from paxcheck.lang.walk import assigned_whole
+
+_MAX_HAVOC_CHOICES = 1 << 16
+
+
+# ---- ground formulas and terms --------------------------------------------
+@dataclass(frozen=True)
+class Bit:
+    """State bit `pos` of state variable `var` is set."""
+    pos: int
+    var: str
+
+
+@dataclass(frozen=True)
+class Code:
+    """Any other boolean Python expression."""
+    src: str
+
+
+@dataclass(frozen=True)
+class GNot:
+    arg: "GF"
+
+
+@dataclass(frozen=True)
+class GAnd:
+    args: tuple["GF", ...]
+
+
+@dataclass(frozen=True)
+class GOr:
+    args: tuple["GF", ...]
+
+
+GF = Union[bool, Bit, Code, GNot, GAnd, GOr]
+
+
+@dataclass(frozen=True)
+class Field:
+    """A function value stored at a fixed place: value = raw - bias."""
+    off: int
+    mask: int
+    bias: int
+    var: str
+
+
+@dataclass(frozen=True)
+class TCode:
+    src: str  # Python expression giving the (semantic) value
+
+
+GT = Union[int, Field, TCode]
+
+
+def mk_not(a: GF) -> GF:
+    if isinstance(a, bool):
+        return not a
+    if isinstance(a, GNot):
+        return a.arg
+    return GNot(a)
+
+
+def mk_and(args) -> GF:
+    out: list[GF] = []
+    for a in args:
+        if a is True:
+            continue
+        if a is False:
+            return False
+        out.extend(a.args if isinstance(a, GAnd) else (a,))
+    if not out:
+        return True
+    return out[0] if len(out) == 1 else GAnd(tuple(dict.fromkeys(out)))
+
+
+def mk_or(args) -> GF:
+    out: list[GF] = []
+    for a in args:
+        if a is False:
+            continue
+        if a is True:
+            return True
+        out.extend(a.args if isinstance(a, GOr) else (a,))
+    if not out:
+        return False
+    return out[0] if len(out) == 1 else GOr(tuple(dict.fromkeys(out)))
+
+
+# ---- code emission ----------------------------------------------------------
+class StateCode:
+    """How generated code reads and writes packed states. A state here is one
+    Python int; the fast engine's subclass (fast/codegen.py) uses arrays of
+    64-bit words. Grounding is shared: only these renderings differ."""
+
+    def bits(self, var: str, mask: int, all_set: bool) -> str:
+        """True when every bit of `mask` is set (all_set) or some bit is set."""
+        if all_set and mask & (mask - 1):
+            return f"({var} & {hex(mask)}) == {hex(mask)}"
+        return f"({var} & {hex(mask)})"
+
+    def no_bits(self, var: str, mask: int, none_set: bool) -> str:
+        """True when no bit of `mask` is set (none_set) or some bit is clear."""
+        if none_set or mask & (mask - 1) == 0:
+            return f"not ({var} & {hex(mask)})"
+        return f"({var} & {hex(mask)}) != {hex(mask)}"
+
+    def conj(self, parts: list[str], top: bool) -> str:
+        return " and ".join(parts)
+
+    def disj(self, parts: list[str]) -> str:
+        return " or ".join(parts)
+
+    def neg(self, arg: str) -> str:
+        return f"not ({arg})"
+
+    def field(self, var: str, off: int, mask: int) -> str:
+        return f"(({var} >> {off}) & {mask})"
+
+    def field_cmp(self, var: str, off: int, mask: int, op: str, raw: int) -> str:
+        """Compare a stored field with a raw constant, in place."""
+        return f"({var} & {hex(mask << off)}) {op} {hex(raw << off)}"
+
+    def dyn_field(self, var: str, off: str, mask: int, width: int) -> str:
+        return f"(({var} >> ({off})) & {mask})"
+
+    def dyn_bit(self, var: str, off: str) -> str:
+        return f"(({var} >> ({off})) & 1)"
+
+    def table(self, name: str, index: str) -> str:
+        return f"{name}[{index}]"
+
+    # -- statements: each returns lines (relative indentation in nested lists)
+    def update(self, cur: str, new: str, clear: int, setm: int,
+               parts: list[tuple[int, int, str]],
+               dynamic: list[tuple[str, int, str]]) -> list[str]:
+        """new := cur with the `clear` bits replaced by `setm`, then each
+        (offset, width, raw) part or'ed in, then each dynamic (offset, mask,
+        raw) field written."""
+        expr = f"({cur} & {hex(~clear)})" if clear else cur
+        if setm:
+            expr += f" | {hex(setm)}"
+        for off, _w, raw in parts:
+            expr += f" | (({raw}) << {off})"
+        out = [f"{new} = {expr}"]
+        for off, mask, raw in dynamic:
+            out.append(f"{new} = ({new} & ~({mask} << ({off}))) | (({raw}) << ({off}))")
+        return out
+
+    def havoc_loop(self, cur: str, new: str, h: str, clear: int, choices: str) -> list[str]:
+        return [f"for {h} in {choices}:", f"    {new} = ({cur} & {hex(~clear)}) | {h}"]
+
+    def choices(self, values: tuple[int, ...]) -> object:
+        return values
+
+    def nondet_start(self, gid: int) -> list[str]:
+        # a havoc can reach one successor twice: count it once per ground action
+        return [f"seen{gid} = set()"]
+
+    def successor(self, cur: str, gid: int, nondet: bool) -> list[str]:
+        if nondet:
+            return [f"if {cur} not in seen{gid}:", f"    seen{gid}.add({cur})",
+                    f"    app(({gid}, {cur}))"]
+        return [f"app(({gid}, {cur}))"]
+
+
+def _flip(op: str) -> str:
+    return {"==": "==", "!=": "!=", "<": ">", "<=": ">="}[op]
+
+
+# ---- grounding ---------------------------------------------------------------
+class Grounder:
+    def __init__(self, inst: Instance, layout: Layout, code: StateCode | None = None) -> None:
+        self.inst = inst
+        self.spec = inst.spec
+        self.layout = layout
+        self.code = code or StateCode()
+        self.consts: dict[str, object] = {}
+
+    # ---- rendering ground formulas and terms ----
+    def emit(self, f: GF, top: bool = False) -> str:
+        """Code for a ground formula; `top` when it is a whole guard."""
+        c = self.code
+        if f is True:
+            return "True"
+        if f is False:
+            return "False"
+        if isinstance(f, Bit):
+            return c.bits(f.var, 1 << f.pos, True)
+        if isinstance(f, Code):
+            return f.src
+        if isinstance(f, GNot):
+            if isinstance(f.arg, Bit):
+                return c.no_bits(f.arg.var, 1 << f.arg.pos, True)
+            return c.neg(self.emit(f.arg))
+        conj = isinstance(f, GAnd)
+        pos: dict[str, int] = {}
+        neg: dict[str, int] = {}
+        rest: list[str] = []
+        for a in f.args:
+            if isinstance(a, Bit):
+                pos[a.var] = pos.get(a.var, 0) | (1 << a.pos)
+            elif isinstance(a, GNot) and isinstance(a.arg, Bit):
+                neg[a.arg.var] = neg.get(a.arg.var, 0) | (1 << a.arg.pos)
+            else:
+                rest.append(f"({self.emit(a)})")
+        # a conjunction of bits is one mask test; so is a disjunction
+        parts = [c.bits(var, m, conj) for var, m in pos.items()]
+        parts += [c.no_bits(var, m, conj) for var, m in neg.items()]
+        parts.extend(rest)
+        return c.conj(parts, top) if conj else c.disj(parts)
+
+    def raw(self, t: Field) -> str:
+        return self.code.field(t.var, t.off, t.mask)
+
+    def value_code(self, t: GT) -> str:
+        if isinstance(t, int):
+            return str(t)
+        if isinstance(t, Field):
+            return f"({self.raw(t)} - {t.bias})" if t.bias else self.raw(t)
+        return t.src
+
+    def index_code(self, t: GT, opt: int) -> str:
+        """Code for the index of a term at a parameter position."""
+        if isinstance(t, Field):
+            d = opt - t.bias
+            return self.raw(t) if d == 0 else f"({self.raw(t)} + {d})"
+        if isinstance(t, int):
+            return str(t + opt)
+        return f"({t.src} + {opt})" if opt else t.src
+
+    def raw_for(self, t: GT, slot: Slot) -> str:
+        """Raw bits to store value `t` in `slot`."""
+        if isinstance(t, Field):
+            d = slot.bias - t.bias
+            return self.raw(t) if d == 0 else f"{self.raw(t)} + {d}"
+        return f"{self.value_code(t)} + {slot.bias}" if slot.bias else self.value_code(t)
+
+    def const(self, value: object) -> str:
+        name = f"_K{len(self.consts)}"
+        self.consts[name] = value
+        return name
+
+    def formula(self, e: ir.Expr, env: dict[str, int], var: str) -> GF:
+        if isinstance(e, ir.BoolLit):
+            return e.value
+        if isinstance(e, ir.Not):
+            return mk_not(self.formula(e.arg, env, var))
+        if isinstance(e, ir.And):
+            out = []
+            for a in e.args:
+                g = self.formula(a, env, var)
+                if g is False:
+                    return False
+                out.append(g)
+            return mk_and(out)
+        if isinstance(e, ir.Or):
+            out = []
+            for a in e.args:
+                g = self.formula(a, env, var)
+                if g is True:
+                    return True
+                out.append(g)
+            return mk_or(out)
+        if isinstance(e, ir.Implies):
+            left = self.formula(e.left, env, var)
+            if left is False:
+                return True
+            return mk_or([mk_not(left), self.formula(e.right, env, var)])
+        if isinstance(e, ir.Iff):
+            a, b = self.formula(e.left, env, var), self.formula(e.right, env, var)
+            if isinstance(a, bool) and isinstance(b, bool):
+                return a == b
+            if isinstance(a, bool):
+                return b if a else mk_not(b)
+            if isinstance(b, bool):
+                return a if b else mk_not(a)
+            return Code(f"(not ({self.emit(a)})) == (not ({self.emit(b)}))")
+        if isinstance(e, ir.Quant):
+            names = [b.name for b in e.binders]
+            parts = []
+            forall = e.kind == "forall"
+            for vals in itertools.product(*(self.inst.domain(b.sort) for b in e.binders)):
+                g = self.formula(e.body, {**env, **dict(zip(names, vals))}, var)
+                if g is (not forall):
+                    return g
+                parts.append(g)
+            return mk_and(parts) if forall else mk_or(parts)
+        if isinstance(e, ir.Old):
+            return self.formula(e.arg, env, "p")
+        if isinstance(e, ir.Cmp):
+            return self.compare(e.op, self.term(e.left, env, var), self.term(e.right, env, var))
+        if isinstance(e, ir.Call):
+            d = self.spec.definition_map[e.definition]
+            args = [self.term(a, env, var) for a in e.args]
+            return self._call(d, args, 0, {}, var)
+        if isinstance(e, ir.App):
+            sym = self.spec.symbol_map[e.symbol]
+            args = [self.term(a, env, var) for a in e.args]
+            if all(isinstance(a, int) for a in args):
+                if not sym.mutable:
+                    return tuple(args) in self.inst.interp[sym.name]
+                return Bit(self.layout.slots[sym.name].offset(tuple(args)), var)
+            index = self._index(sym, args)
+            if not sym.mutable:
+                table = tuple(p in self.inst.interp[sym.name] for p in self.inst.points(sym))
+                return Code(self.code.table(self.const(table), index))
+            slot = self.layout.slots[sym.name]
+            return Code(self.code.dyn_bit(var, f"{slot.base} + {index}"))
+        raise AssertionError(f"not a formula: {e!r}")
+
+    def _call(self, d: ir.Definition, args: list[GT], i: int, bound: dict[str, int],
+              var: str) -> GF:
+        # a definition is instantiated per value of its arguments: an argument
+        # that is not a constant is split into cases over its sort
+        if i == len(args):
+            return self.formula(d.body, bound, var)
+        p = d.params[i]
+        a = args[i]
+        if isinstance(a, int):
+            return self._call(d, args, i + 1, {**bound, p.name: a}, var)
+        return mk_or([mk_and([self.compare("=", a, v),
+                              self._call(d, args, i + 1, {**bound, p.name: v}, var)])
+                      for v in self.inst.domain(p.sort)])
+
+    def _index(self, sym: ir.Symbol, args: list[GT]) -> str:
+        slot = self.layout.slots.get(sym.name)
+        strides = slot.strides if slot else point_strides(self.inst, sym)
+        terms = []
+        for a, s, p in zip(args, strides, sym.params):
+            c = self.index_code(a, int(p.option))
+            terms.append(c if s == 1 else f"{s} * {c}")
+        idx = " + ".join(terms) or "0"
+        if slot and slot.width != 1:
+            idx = f"{slot.width} * ({idx})"
+        return f"({idx})"
+
+    def term(self, e: ir.Expr, env: dict[str, int], var: str) -> GT:
+        if isinstance(e, ir.Var):
+            return env[e.name]
+        if isinstance(e, ir.NoneLit):
+            return -1
+        if isinstance(e, ir.App):
+            sym = self.spec.symbol_map[e.symbol]
+            args = [self.term(a, env, var) for a in e.args]
+            if all(isinstance(a, int) for a in args):
+                if not sym.mutable:
+                    val = self.inst.interp[sym.name]
+                    return val[tuple(args)] if isinstance(val, dict) else val
+                slot = self.layout.slots[sym.name]
+                return Field(slot.offset(tuple(args)), slot.mask, slot.bias, var)
+            index = self._index(sym, args)
+            if not sym.mutable:
+                table = tuple(self.inst.interp[sym.name][p] for p in self.inst.points(sym))
+                return TCode(self.code.table(self.const(table), index))
+            slot = self.layout.slots[sym.name]
+            raw = self.code.dyn_field(var, f"{slot.base} + {index}", slot.mask, slot.width)
+            return TCode(f"({raw} - {slot.bias})" if slot.bias else raw)
+        raise AssertionError(f"not a term: {e!r}")
+
+    def compare(self, op: str, a: GT, b: GT) -> GF:
+        if isinstance(a, int) and isinstance(b, int):
+            return {"=": a == b, "!=": a != b, "<": a < b, "<=": a <= b}[op]
+        pyop = {"=": "==", "!=": "!=", "<": "<", "<=": "<="}[op]
+        # a stored field against a constant: compare the masked bits in place
+        if isinstance(a, Field) and isinstance(b, int):
+            return Code(self.code.field_cmp(a.var, a.off, a.mask, pyop, b + a.bias))
+        if isinstance(b, Field) and isinstance(a, int):
+            return Code(self.code.field_cmp(b.var, b.off, b.mask, _flip(pyop), a + b.bias))
+        return Code(f"{self.value_code(a)} {pyop} {self.value_code(b)}")
+
+
+# ---- statements -------------------------------------------------------------
+class _Emitter:
+    def __init__(self, g: Grounder) -> None:
+        self.g = g
+        self.lines: list[str] = []
+        self.fresh = 0
+
+    def name(self, prefix: str) -> str:
+        self.fresh += 1
+        return f"{prefix}{self.fresh}"
+
+    def line(self, depth: int, text: str) -> None:
+        self.lines.append("    " * depth + text)
+
+    def nested(self, depth: int, body: Callable[[], None]) -> None:
+        """Emit an indented block; a branch that grounds to nothing (e.g. a
+        require that is false for these parameters) still needs a statement."""
+        n = len(self.lines)
+        body()
+        if len(self.lines) == n:
+            self.line(depth, "pass")
+
+    def block(self, stmts: tuple[ir.Stmt, ...], env: dict[str, int], cur: str, depth: int,
+              finish: Callable[[str, int], None]) -> None:
+        if not stmts:
+            finish(cur, depth)
+            return
+        st, rest = stmts[0], stmts[1:]
+        if isinstance(st, ir.Require):
+            # consecutive requires with no update between them test one state
+            conds = [st.cond]
+            while rest and isinstance(rest[0], ir.Require):
+                conds.append(rest[0].cond)
+                rest = rest[1:]
+            g = mk_and([self.g.formula(c, env, cur) for c in conds])
+            if g is False:
+                return
+            if g is True:
+                self.block(rest, env, cur, depth, finish)
+                return
+            self.line(depth, f"if {self.g.emit(g, top=True)}:")
+            self.nested(depth + 1, lambda: self.block(rest, env, cur, depth + 1, finish))
+            return
+        if isinstance(st, ir.If):
+            g = self.g.formula(st.cond, env, cur)
+            if isinstance(g, bool):
+                self.block((st.then if g else st.els) + rest, env, cur, depth, finish)
+                return
+            self.line(depth, f"if {self.g.emit(g, top=True)}:")
+            self.nested(depth + 1, lambda: self.block(st.then + rest, env, cur, depth + 1, finish))
+            self.line(depth, "else:")
+            self.nested(depth + 1, lambda: self.block(st.els + rest, env, cur, depth + 1, finish))
+            return
+        if isinstance(st, ir.Assign):
+            self.block(rest, env, self.assign(st, env, cur, depth), depth, finish)
+            return
+        if isinstance(st, ir.Havoc):
+            new, depth = self.havoc(st, env, cur, depth)
+            self.block(rest, env, new, depth, finish)
+            return
+        raise AssertionError(st)
+
+    def assign(self, st: ir.Assign, env: dict[str, int], cur: str, depth: int) -> str:
+        sym = self.g.spec.symbol_map[st.symbol]
+        slot = self.g.layout.slots[st.symbol]
+        clear = 0
+        setm = 0
+        parts: list[tuple[int, int, str]] = []
+        dynamic: list[tuple[str, int, str]] = []
+        names = [b.name for b in st.bound]
+        for vals in itertools.product(*(self.g.inst.domain(b.sort) for b in st.bound)):
+            local = {**env, **dict(zip(names, vals))}
+            args = [self.g.term(a, local, cur) for a in st.args]
+            static = all(isinstance(a, int) for a in args)
+            if sym.is_relation:
+                rhs = self.g.formula(st.rhs, local, cur)
+                if static:
+                    off = slot.offset(tuple(args))
+                    bit = 1 << off
+                    if rhs is True:
+                        clear |= bit
+                        setm |= bit
+                    elif rhs is False:
+                        clear |= bit
+                    elif rhs == Bit(off, cur):
+                        continue
+                    else:
+                        clear |= bit
+                        parts.append((off, 1, f"1 if {self.g.emit(rhs)} else 0"))
+                else:
+                    off = f"{slot.base} + {self.g._index(sym, args)}"
+                    dynamic.append((off, 1, f"1 if {self.g.emit(rhs)} else 0"))
+            else:
+                rhs_t = self.g.term(st.rhs, local, cur)
+                if static:
+                    off = slot.offset(tuple(args))
+                    fmask = slot.mask << off
+                    if isinstance(rhs_t, int):
+                        clear |= fmask
+                        setm |= (rhs_t + slot.bias) << off
+                    elif isinstance(rhs_t, Field) and rhs_t.var == cur and rhs_t.off == off:
+                        continue
+                    else:
+                        clear |= fmask
+                        parts.append((off, slot.width, self.g.raw_for(rhs_t, slot)))
+                else:
+                    off = f"{slot.base} + {self.g._index(sym, args)}"
+                    dynamic.append((off, slot.mask, self.g.raw_for(rhs_t, slot)))
+        new = self.name("t")
+        for text in self.g.code.update(cur, new, clear, setm, parts, dynamic):
+            self.line(depth, text)
+        return new
+
+    def havoc(self, st: ir.Havoc, env: dict[str, int], cur: str, depth: int) -> tuple[str, int]:
+        sym = self.g.spec.symbol_map[st.symbol]
+        slot = self.g.layout.slots[st.symbol]
+        offsets = set()
+        names = [b.name for b in st.bound]
+        for vals in itertools.product(*(self.g.inst.domain(b.sort) for b in st.bound)):
+            local = {**env, **dict(zip(names, vals))}
+            args = [self.g.term(a, local, cur) for a in st.args]
+            if not all(isinstance(a, int) for a in args):
+                raise PaxError(f"the explicit engine cannot havoc '{sym.name}' at a point that "
+                               "depends on the state", st.span,
+                               "havoc arguments that are parameters or bound variables")
+            offsets.add(slot.offset(tuple(args)))
+        offsets_l = sorted(offsets)
+        total = slot.nvalues ** len(offsets_l)
+        if total > _MAX_HAVOC_CHOICES:
+            raise PaxError(f"havoc of '{sym.name}' has {total} outcomes (at most "
+                           f"{_MAX_HAVOC_CHOICES} are supported)", st.span)
+        clear = 0
+        for off in offsets_l:
+            clear |= slot.mask << off
+        choices = tuple(sum(raw << off for raw, off in zip(combo, offsets_l))
+                        for combo in itertools.product(range(slot.nvalues), repeat=len(offsets_l)))
+        h = self.name("h")
+        new = self.name("t")
+        table = self.g.const(self.g.code.choices(choices))
+        for text in self.g.code.havoc_loop(cur, new, h, clear, table):
+            self.line(depth, text)
+        return new, depth + 1
+
+
+def _has_havoc(stmts: tuple[ir.Stmt, ...]) -> bool:
+    for s in stmts:
+        if isinstance(s, ir.Havoc):
+            return True
+        if isinstance(s, ir.If) and (_has_havoc(s.then) or _has_havoc(s.els)):
+            return True
+    return False
+
+
+@dataclass(frozen=True)
+class GroundAction:
+    action: ir.Action
+    args: tuple[int, ...]
+
+
+def emit_successors(em: _Emitter, inst: Instance) -> list[GroundAction]:
+    """The body of a successor function, at depth 1: every action grounded
+    over its parameter tuples, in order; a ground action's id is its index
+    in the returned list."""
+    out: list[GroundAction] = []
+    code = em.g.code
+    for action in inst.spec.actions:
+        nondet = _has_havoc(action.body)
+        for args in itertools.product(*(inst.domain(p.sort) for p in action.params)):
+            gid = len(out)
+            out.append(GroundAction(action, tuple(args)))
+            env = {p.name: a for p, a in zip(action.params, args)}
+            if nondet:
+                for text in code.nondet_start(gid):
+                    em.line(1, text)
+
+            def finish(cur: str, depth: int, gid: int = gid, nondet: bool = nondet) -> None:
+                for text in code.successor(cur, gid, nondet):
+                    em.line(depth, text)
+            em.block(action.body, env, "s", 1, finish)
+    return out
+
+
+# ---- the compiled instance -------------------------------------------------
+class CompiledInstance:
+    """Everything the explicit engine runs for one instance."""
+
+    def __init__(self, inst: Instance, properties: tuple[str, ...]) -> None:
+        self.inst = inst
+        self.spec = inst.spec
+        self.layout = Layout(inst)
+        self.grounder = Grounder(inst, self.layout)
+        self.ground_actions: list[GroundAction] = []
+        self.source_lines: list[str] = []
+        self.successors: Callable[[int], list[tuple[int, int]]] = self._compile_successors()
+        self.initial_states: list[int] = self._compile_init()
+        self.invariants: list[tuple[ir.Property, Callable[[int], bool]]] = []
+        self.transition_props: list[tuple[ir.Property, Callable[[int, int], bool]]] = []
+        for name in properties:
+            prop = self.spec.property_map[name]
+            if prop.two_state:
+                self.transition_props.append((prop, self._compile_pred(prop.formula, "p, s")))
+            else:
+                self.invariants.append((prop, self._compile_pred(prop.formula, "s")))
+
+    def _exec(self, src: str, name: str):
+        scope: dict[str, object] = {"__builtins__": {"set": set, "bool": bool}}
+        scope.update(self.grounder.consts)
+        self.source_lines.append(src)
+        exec(compile(src, "<paxcheck-generated>", "exec"), scope)
+        return scope[name]
+
+    def _compile_successors(self):
+        em = _Emitter(self.grounder)
+        em.line(0, "def _succ(s):")
+        em.line(1, "out = []")
+        em.line(1, "app = out.append")
+        self.ground_actions = emit_successors(em, self.inst)
+        em.line(1, "return out")
+        return self._exec("\n".join(em.lines) + "\n", "_succ")
+
+    def _compile_init(self) -> list[int]:
+        em = _Emitter(self.grounder)
+        em.line(0, "def _init(s, out):")
+        em.line(1, "pass")
+        em.block(self.spec.init, {}, "s", 1, lambda cur, depth: em.line(depth, f"out.add({cur})"))
+        fn = self._exec("\n".join(em.lines) + "\n", "_init")
+        fixed = assigned_whole(self.spec, self.spec.init)
+        # start states: symbols init overwrites start at 0; the rest take every value
+        per_symbol: list[list[int]] = []
+        for name, slot in self.layout.slots.items():
+            if name in fixed:
+                continue
+            offs = [slot.offset(p) for p in self.layout.points[name]]
+            combos = slot.nvalues ** len(offs)
+            if combos > _MAX_HAVOC_CHOICES:
+                raise PaxError(f"'init' leaves '{name}' open, which has {combos} start values; "
+                               f"assign it in init", slot.symbol.span)
+            per_symbol.append([sum(r << o for r, o in zip(raws, offs))
+                               for raws in itertools.product(range(slot.nvalues), repeat=len(offs))])
+        out: set[int] = set()
+        for parts in itertools.product(*per_symbol):
+            fn(sum(parts), out)
+        return sorted(out)
+
+    def _compile_pred(self, formula: ir.Expr, params: str):
+        g = self.grounder.formula(formula, {}, "s")
+        src = f"def _pred({params}):\n    return bool({self.grounder.emit(g)})\n"
+        return self._exec(src, "_pred")
+
+    def label(self, gid: int) -> str:
+        ga = self.ground_actions[gid]
+        args = ", ".join(f"{p.name}={self.inst.name_of(p.sort, a)}"
+                         for p, a in zip(ga.action.params, ga.args))
+        return f"{ga.action.name}({args})"

@@ -1,0 +1,276 @@
+"""Typed intermediate representation: what every engine consumes.
+
+Produced by `typecheck.check_module` from the surface syntax; all names are
+resolved, every term carries its sort, and `>`/`>=` are normalised away."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from functools import cached_property
+from typing import Union
+
+from paxcheck.errors import NO_SPAN, Span
+
+
+@dataclass(frozen=True)
+class SortT:
+    """The sort of a term: a declared sort, or its option (`ballot?`) which adds `none`."""
+    name: str
+    option: bool = False
+
+    def __str__(self) -> str:
+        return self.name + ("?" if self.option else "")
+
+
+@dataclass(frozen=True)
+class Sort:
+    name: str
+    ordered: bool
+    span: Span = NO_SPAN
+
+
+@dataclass(frozen=True)
+class Symbol:
+    name: str
+    kind: str  # 'relation' | 'function' | 'individual'
+    params: tuple[SortT, ...]
+    param_names: tuple[str | None, ...]
+    result: SortT | None  # None for relations
+    mutable: bool
+    message: bool = False
+    sender: int | None = None  # index of the sender parameter of a message
+    span: Span = NO_SPAN
+
+    @property
+    def arity(self) -> int:
+        return len(self.params)
+
+    @property
+    def is_relation(self) -> bool:
+        return self.kind == "relation"
+
+
+@dataclass(frozen=True)
+class Binder:
+    name: str
+    sort: SortT
+    span: Span = field(default=NO_SPAN, compare=False)
+
+
+# ---- expressions: `sort` is None for formulas ------------------------------
+@dataclass(frozen=True)
+class Var:
+    name: str
+    sort: SortT
+    span: Span = field(default=NO_SPAN, compare=False)
+
+
+@dataclass(frozen=True)
+class App:
+    """A relation atom (sort None), a function application or an individual."""
+    symbol: str
+    args: tuple["Expr", ...]
+    sort: SortT | None
+    span: Span = field(default=NO_SPAN, compare=False)
+
+
+@dataclass(frozen=True)
+class Call:
+    """A use of a (boolean) definition."""
+    definition: str
+    args: tuple["Expr", ...]
+    span: Span = field(default=NO_SPAN, compare=False)
+    sort: None = None
+
+
+@dataclass(frozen=True)
+class NoneLit:
+    sort: SortT
+    span: Span = field(default=NO_SPAN, compare=False)
+
+
+@dataclass(frozen=True)
+class BoolLit:
+    value: bool
+    span: Span = field(default=NO_SPAN, compare=False)
+    sort: None = None
+
+
+@dataclass(frozen=True)
+class Not:
+    arg: "Expr"
+    span: Span = field(default=NO_SPAN, compare=False)
+    sort: None = None
+
+
+@dataclass(frozen=True)
+class And:
+    args: tuple["Expr", ...]
+    span: Span = field(default=NO_SPAN, compare=False)
+    sort: None = None
+
+
+@dataclass(frozen=True)
+class Or:
+    args: tuple["Expr", ...]
+    span: Span = field(default=NO_SPAN, compare=False)
+    sort: None = None
+
+
+@dataclass(frozen=True)
+class Implies:
+    left: "Expr"
+    right: "Expr"
+    span: Span = field(default=NO_SPAN, compare=False)
+    sort: None = None
+
+
+@dataclass(frozen=True)
+class Iff:
+    left: "Expr"
+    right: "Expr"
+    span: Span = field(default=NO_SPAN, compare=False)
+    sort: None = None
+
+
+@dataclass(frozen=True)
+class Cmp:
+    """op is one of '=', '!=', '<', '<=' (ordered sorts; `none` is below every element)."""
+    op: str
+    left: "Expr"
+    right: "Expr"
+    span: Span = field(default=NO_SPAN, compare=False)
+    sort: None = None
+
+
+@dataclass(frozen=True)
+class Quant:
+    kind: str  # 'forall' | 'exists'
+    binders: tuple[Binder, ...]
+    body: "Expr"
+    span: Span = field(default=NO_SPAN, compare=False)
+    sort: None = None
+
+
+@dataclass(frozen=True)
+class Old:
+    """The pre-state value of a formula, inside a two-state property."""
+    arg: "Expr"
+    span: Span = field(default=NO_SPAN, compare=False)
+    sort: None = None
+
+
+Expr = Union[Var, App, Call, NoneLit, BoolLit, Not, And, Or, Implies, Iff, Cmp, Quant, Old]
+
+
+# ---- statements: executed in order, each on the state the previous left ----
+@dataclass(frozen=True)
+class Assign:
+    """symbol(args) := rhs for every value of `bound` (the capitalised lhs variables)."""
+    symbol: str
+    args: tuple[Expr, ...]
+    bound: tuple[Binder, ...]
+    rhs: Expr
+    span: Span = field(default=NO_SPAN, compare=False)
+
+
+@dataclass(frozen=True)
+class Havoc:
+    """symbol(args) := * : every point named by the lhs takes any value."""
+    symbol: str
+    args: tuple[Expr, ...]
+    bound: tuple[Binder, ...]
+    span: Span = field(default=NO_SPAN, compare=False)
+
+
+@dataclass(frozen=True)
+class Require:
+    cond: Expr
+    span: Span = field(default=NO_SPAN, compare=False)
+
+
+@dataclass(frozen=True)
+class If:
+    cond: Expr
+    then: tuple["Stmt", ...]
+    els: tuple["Stmt", ...]
+    span: Span = field(default=NO_SPAN, compare=False)
+
+
+Stmt = Union[Assign, Havoc, Require, If]
+
+
+@dataclass(frozen=True)
+class Definition:
+    name: str
+    params: tuple[Binder, ...]
+    body: Expr
+    span: Span = NO_SPAN
+
+
+@dataclass(frozen=True)
+class Axiom:
+    name: str
+    formula: Expr
+    span: Span = NO_SPAN
+
+
+@dataclass(frozen=True)
+class Action:
+    name: str
+    params: tuple[Binder, ...]
+    actor: int | None  # index of the acting-process parameter
+    body: tuple[Stmt, ...]
+    span: Span = NO_SPAN
+
+
+@dataclass(frozen=True)
+class Property:
+    name: str
+    kind: str  # 'safety' | 'invariant' (one-state) | 'transition' (two-state)
+    formula: Expr
+    span: Span = NO_SPAN
+
+    @property
+    def two_state(self) -> bool:
+        return self.kind == "transition"
+
+
+@dataclass(frozen=True)
+class Spec:
+    name: str
+    file: str
+    sorts: tuple[Sort, ...]
+    symbols: tuple[Symbol, ...]
+    axioms: tuple[Axiom, ...]
+    definitions: tuple[Definition, ...]
+    init: tuple[Stmt, ...]
+    actions: tuple[Action, ...]
+    properties: tuple[Property, ...]
+
+    @cached_property
+    def sort_map(self) -> dict[str, Sort]:
+        return {s.name: s for s in self.sorts}
+
+    @cached_property
+    def symbol_map(self) -> dict[str, Symbol]:
+        return {s.name: s for s in self.symbols}
+
+    @cached_property
+    def definition_map(self) -> dict[str, Definition]:
+        return {d.name: d for d in self.definitions}
+
+    @cached_property
+    def action_map(self) -> dict[str, Action]:
+        return {a.name: a for a in self.actions}
+
+    @cached_property
+    def property_map(self) -> dict[str, Property]:
+        return {p.name: p for p in self.properties}
+
+    @property
+    def mutable_symbols(self) -> tuple[Symbol, ...]:
+        return tuple(s for s in self.symbols if s.mutable)
+
+    @property
+    def immutable_symbols(self) -> tuple[Symbol, ...]:
+        return tuple(s for s in self.symbols if not s.mutable)
