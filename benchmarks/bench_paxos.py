@@ -32,31 +32,26 @@ sys.path.insert(0, str(ROOT))
 
 def one(model: str, symmetric: bool, workers: int | None, engine: str) -> dict:
     t0 = time.monotonic()
-    from paxcheck.ground.grounder import CompiledInstance
-    from paxcheck.search.python import Limits, explore, peak_rss_bytes
-    from paxcheck.search.fast.engine import FastEngine
     from paxcheck.config.model import load_model
     from paxcheck.config.symmetry import Symmetry
+    from paxcheck.ground.ground import ground
+    from paxcheck.search.api import Checks, Limits, make_engine, peak_rss_bytes
 
     m = load_model(ROOT / model)
     (inst,) = m.instances
-    compiled = CompiledInstance(inst, ("agreement",))
+    compiled = ground(inst)
     sym = Symmetry.build(inst, compiled.layout, ("acceptor", "value")) if symmetric else None
     curve: list[tuple[int, int, float]] = []
 
     def progress(stats, _queued) -> None:
         curve.append((stats.distinct, stats.transitions, stats.elapsed))
 
-    if engine == "python":
-        t1 = time.monotonic()
-        res = explore(compiled, Limits(), progress, 0.5, symmetry=sym)
-        store_bytes = None
-    else:
-        eng = FastEngine(compiled, workers, sym)
-        t1 = time.monotonic()
-        res = eng.run(Limits(), progress, 0.5)
-        store_bytes = eng.store.nbytes
-        eng.close()
+    eng = make_engine(engine, compiled, workers=workers, symmetry=sym)
+    t1 = time.monotonic()
+    res = eng.run(Limits(), Checks(("agreement",)), progress, progress_every=0.5)
+    store = getattr(eng, "store", None)
+    store_bytes = store.nbytes if store is not None else None
+    eng.close()
     t2 = time.monotonic()
     return {
         "model": model, "symmetry": symmetric, "engine": engine,

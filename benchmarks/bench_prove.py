@@ -11,8 +11,8 @@ import time
 from pathlib import Path
 
 from paxcheck.config.model import load_model
-from paxcheck.smt.prove import prove
 from paxcheck.lang.typecheck import load_spec
+from paxcheck.smt.prove import prove
 
 ROOT = Path(__file__).resolve().parent.parent
 

@@ -40,16 +40,18 @@ DEFAULT_MODELS = ["models/paxos_tla_b1.toml", "models/paxos_tla_b2.toml", "model
 def bfs(model: str, max_states: int | None) -> dict[str, np.ndarray | int]:
     """BFS with the Python engine: states (BFS order), the successor rows
     of the expanded states (generation order), and the state width."""
-    from paxcheck.ground.grounder import CompiledInstance
     from paxcheck.config.model import load_model
+    from paxcheck.ground.ground import ground
+    from paxcheck.search.python import PythonKernel
     m = load_model(str(ROOT / model))
-    ci = CompiledInstance(m.instances[0], m.config.properties)
-    bits = ci.layout.bits
+    g = ground(m.instances[0])
+    ci = PythonKernel(g)
+    bits = g.layout.bits
     nbytes = 8 * ((bits + 63) // 64)
     states: list[int] = []
     stream: list[int] = []
     seen: set[int] = set()
-    for s in ci.initial_states:
+    for s in g.initial_states:
         if s not in seen:
             seen.add(s)
             states.append(s)

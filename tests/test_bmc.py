@@ -8,14 +8,13 @@ from pathlib import Path
 
 import pytest
 
-from paxcheck.traces import trace as T
 from paxcheck.cli import main
-from paxcheck.ground.grounder import CompiledInstance
-from paxcheck.search.python import Limits, explore
 from paxcheck.config.model import load_model
-from paxcheck.traces.replay import replay
 from paxcheck.smt.bmc import bmc
-from test_crosscheck import MODELS, sized_model
+from paxcheck.traces import trace as T
+from paxcheck.traces.replay import replay
+from support.engines import Compiled, Mode, explore
+from support.models import MODELS, sized_model
 
 ROOT = Path(__file__).resolve().parent.parent
 NO_VIOLATION_BOUND = 4  # depth searched by BMC when the explicit engine finds none
@@ -26,7 +25,7 @@ def test_bmc_agrees_with_explicit(path: Path, tmp_path: Path) -> None:
     model, _ = sized_model(path)
     props = model.config.properties
     for inst in model.instances:
-        res = explore(CompiledInstance(inst, props), Limits(deadlock=model.config.deadlock))
+        res = explore(Compiled(inst, props), Mode(deadlock=model.config.deadlock))
         if res.violations:
             depth = res.violations[0].length
             out = bmc(inst, props, depth, model.config.deadlock)

@@ -9,7 +9,6 @@ still replayed (tests/test_paxos.py) and its cheap facts are checked here."""
 from __future__ import annotations
 
 import json
-import os
 import re
 import sys
 from dataclasses import dataclass
@@ -23,14 +22,12 @@ else:  # pragma: no cover
     import tomli as tomllib
 
 from paxcheck.cli import main
-from paxcheck.ground.grounder import CompiledInstance
-from paxcheck.errors import PaxError
-from paxcheck.search.python import explore
-from paxcheck.tools.minimize import minimize
 from paxcheck.config.model import build_model, load_model
+from paxcheck.errors import PaxError
+from paxcheck.tools.minimize import minimize
+from support.engines import Compiled, explore
 
 ROOT = Path(__file__).resolve().parent.parent
-SLOW = os.environ.get("PAXCHECK_SLOW") == "1"
 
 
 @pytest.fixture(autouse=True)
@@ -156,8 +153,7 @@ CATALOGUE = [
 ]
 
 def _slow(e: Entry):
-    return pytest.param(e, marks=pytest.mark.skipif(e.slow and not SLOW,
-                                                    reason="slow: set PAXCHECK_SLOW=1"))
+    return pytest.param(e, marks=[pytest.mark.slow] if e.slow else [])
 
 
 def test_catalogue_is_complete():
@@ -224,7 +220,7 @@ def test_mixed_ballots_neighbours_hold():
     path = str(ROOT / "models/broken/paxos_mixed_ballots.toml")
     for sizes, states in (({"node": 2}, 28_628), ({"ballot": 3}, 323_940)):
         m = build_model(_resized("paxos_mixed_ballots", **sizes), path)
-        res = explore(CompiledInstance(m.instances[0], ("agreement",)))
+        res = explore(Compiled(m.instances[0], ("agreement",)))
         assert res.status == "holds" and res.stats.distinct == states, sizes
 
 

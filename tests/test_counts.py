@@ -10,39 +10,27 @@ from __future__ import annotations
 
 from pathlib import Path
 
-
-from paxcheck.lang import ir
-from paxcheck.ground.grounder import CompiledInstance
-from paxcheck.search.python import Limits, explore
 from paxcheck.config.model import load_model
-from paxcheck.search.reference import explore_reference
+from paxcheck.lang import ir
 from paxcheck.lang.walk import subexprs
+from support.engines import Compiled, Mode, bfs, explore, explore_reference
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLES = ROOT / "models" / "examples"
 
 
-def _levels(compiled: CompiledInstance) -> list[int]:
-    seen = set(compiled.initial_states)
-    frontier = list(seen)
-    sizes = []
-    while frontier:
-        sizes.append(len(frontier))
-        nxt = []
-        for s in frontier:
-            for _, t in compiled.successors(s):
-                if t not in seen:
-                    seen.add(t)
-                    nxt.append(t)
-        frontier = nxt
-    return sizes
+def _levels(compiled: Compiled) -> list[int]:
+    found = bfs(compiled)
+    assert found is not None
+    level = list(found[0].values())
+    return [level.count(d) for d in range(max(level) + 1)]
 
 
 def _check_counts(model_path: Path, distinct: int, transitions: int, depth: int,
                   levels: list[int]) -> None:
     m = load_model(model_path)
     (inst,) = m.instances
-    compiled = CompiledInstance(inst, m.config.properties)
+    compiled = Compiled(inst, m.config.properties)
     res = explore(compiled)
     assert res.status == "holds"
     assert (res.stats.distinct, res.stats.transitions, res.stats.depth) == \
@@ -125,7 +113,7 @@ def test_handshake_counts():
 def test_broken_mutex_fails_mutual_exclusion_after_6_steps():
     m = load_model(EXAMPLES / "mutex_broken.toml")
     (inst,) = m.instances
-    compiled = CompiledInstance(inst, m.config.properties)
+    compiled = Compiled(inst, m.config.properties)
     res = explore(compiled)
     assert res.status == "violated"
     (v,) = res.violations
@@ -139,7 +127,7 @@ def test_broken_mutex_fails_mutual_exclusion_after_6_steps():
     crit = compiled.layout.decode(v.states[-1])[list(compiled.layout.slots).index("crit")]
     assert crit == {(p,) for p in procs}
     # with --all semantics both properties break, at that same shortest length
-    res = explore(compiled, Limits(keep_going=True))
+    res = explore(compiled, Mode(keep_going=True))
     assert {x.property: x.length for x in res.violations} == \
         {"mutual_exclusion": 6, "holder_in_crit": 6}
     ref = explore_reference(inst, m.config.properties)
@@ -195,7 +183,7 @@ def test_regression_empty_branches_compile(tmp_path):
     (tmp_path / "empty.toml").write_text('spec = "empty.pax"\n[sorts]\ns = 2\n')
     m = load_model(tmp_path / "empty.toml")
     (inst,) = m.instances
-    res = explore(CompiledInstance(inst, ()))
+    res = explore(Compiled(inst, ()))
     # from {} a(0,1) and a(1,0) lead to {1} and {0}; there a(y,y) and a(x,y)
     # with r(x) false are self-loops and nothing else is enabled; b never is:
     # 3 states, 2 transitions each, depth 1

@@ -28,7 +28,6 @@ one) are checked once. Basic Paxos with ballot=2 (7,364 states, beyond the
 limit) is cross-checked in full by its own test below."""
 from __future__ import annotations
 
-import json
 import sys
 from pathlib import Path
 from typing import Any
@@ -40,87 +39,21 @@ if sys.version_info >= (3, 11):
 else:  # pragma: no cover
     import tomli as tomllib
 
-from paxcheck.ground.grounder import CompiledInstance
-from paxcheck.errors import PaxError
-from paxcheck.semantics.evaluate import Evaluator
-from paxcheck.search.python import Limits, explore
 from paxcheck.config.instance import Instance
-from paxcheck.config.model import Model, build_model, load_model
-from paxcheck.search.reference import explore_reference, successors
-
-ROOT = Path(__file__).resolve().parent.parent
-MODELS = sorted((ROOT / "models").rglob("*.toml"))
-STATE_LIMIT = 2_000
-
-
-# ---- the size rule ------------------------------------------------------------
-def _build(path: Path, data: dict[str, Any], text: str) -> Model:
-    return build_model(data, str(path), text)
-
-
-def _fits(model: Model) -> bool:
-    for inst in model.instances:
-        run = explore(CompiledInstance(inst, model.config.properties),
-                      Limits(max_states=STATE_LIMIT + 1, keep_going=True))
-        if run.stop_reason is not None or run.stats.distinct > STATE_LIMIT:
-            return False
-    return True
-
-
-def sized_model(path: Path) -> tuple[Model, dict[str, int]]:
-    """The model, or the derived instance the size rule picks; and the sort
-    sizes that were changed."""
-    text = path.read_text(encoding="utf-8")
-    data = tomllib.loads(text)
-    model = _build(path, data, text)
-    changed: dict[str, int] = {}
-    while not _fits(model):
-        sorts = data.get("sorts", {})
-        order = sorted((n for n, v in sorts.items() if isinstance(v, int) and v > 1),
-                       key=lambda n: (-sorts[n], not model.spec.sort_map[n].ordered,
-                                      list(sorts).index(n)))
-        for name in order:
-            trial = {**data, "sorts": {**sorts, name: sorts[name] - 1}}
-            try:
-                smaller = _build(path, trial, text)
-            except PaxError:
-                continue  # e.g. `{ subsets = K }` needs at least K elements
-            data, model = trial, smaller
-            changed[name] = sorts[name] - 1
-            break
-        else:
-            pytest.fail(f"{path}: no smaller instance of {model.spec.file} is valid; "
-                        f"the size rule needs a new case")
-    return model, changed
+from paxcheck.config.model import build_model, load_model
+from paxcheck.semantics.evaluate import Evaluator, successors
+from support.engines import ALL, Compiled, bfs, explore, explore_reference
+from support.models import CORNER_CASES, MODELS, ROOT, instance_key, sized_model
 
 
 # ---- the comparison ---------------------------------------------------------------
-def compiled_bfs(compiled: CompiledInstance) -> tuple[dict[int, int], int, int]:
-    """Every reachable packed state with its BFS level, the transition count
-    and the depth, straight from the generated successor function."""
-    level = {s: 0 for s in compiled.initial_states}
-    frontier = list(level)
-    depth = transitions = 0
-    while frontier:
-        nxt = []
-        for s in frontier:
-            out = compiled.successors(s)
-            transitions += len(out)
-            for _, t in out:
-                if t not in level:
-                    level[t] = depth + 1
-                    nxt.append(t)
-        if nxt:
-            depth += 1
-        frontier = nxt
-    return level, transitions, depth
-
-
 def crosscheck(inst: Instance, properties: tuple[str, ...]) -> dict[str, Any]:
-    compiled = CompiledInstance(inst, properties)
-    run = explore(compiled, Limits(keep_going=True, deadlock=True))
+    compiled = Compiled(inst, properties)
+    run = explore(compiled, ALL)
     assert run.stop_reason is None
-    level, transitions, depth = compiled_bfs(compiled)
+    found = bfs(compiled)
+    assert found is not None
+    level, transitions, depth = found
     ref = explore_reference(inst, properties)
 
     counts = (run.stats.distinct, run.stats.transitions, run.stats.depth)
@@ -162,18 +95,11 @@ def crosscheck(inst: Instance, properties: tuple[str, ...]) -> dict[str, Any]:
 _checked: dict[str, str] = {}  # instance key -> the model that checked it first
 
 
-def _key(model: Model, inst: Instance) -> str:
-    interp = {k: sorted(v) if isinstance(v, frozenset) else
-              sorted(v.items()) if isinstance(v, dict) else v for k, v in inst.interp.items()}
-    return json.dumps([model.spec.file, sorted(inst.elements.items()), interp,
-                       model.config.properties], default=str)
-
-
 @pytest.mark.parametrize("path", MODELS, ids=lambda p: str(p.relative_to(ROOT / "models")))
 def test_compiled_engine_agrees_with_reference(path: Path) -> None:
     model, _ = sized_model(path)
     for inst in model.instances:
-        key = _key(model, inst)
+        key = instance_key(model, inst)
         if key in _checked:  # the same instance as an earlier model
             continue
         _checked[key] = str(path)
@@ -215,116 +141,8 @@ def test_every_spec_has_a_model() -> None:
 
 
 # ---- corner cases of the language, beyond what the models use -----------------------
-CORNERS = """\
-# engine corner cases: state-dependent indices (reads and writes), option
-# sorts at parameter and result positions, immutable tables read at
-# state-dependent points, definitions applied to state-dependent terms,
-# havocs (in init, in branches, followed by requires and overwrites),
-# iff, else-if, transition properties with old(), and deadlocks
-sort s
-ordered sort o
-immutable function imm(x: s): o?
-immutable relation ir2(x: o, y: s)
-mutable function f(x: s): o?
-mutable function g(x: o?): s
-mutable relation r(x: s, y: o?)
-mutable relation q(x: s)
-mutable individual i: o
-mutable relation stop(x: s)
-definition d(x: s, y: o?) = r(x, y) | y = imm(x)
-init {
-  f(X) := none
-  stop(X) := false
-  r(X, Y) := false
-  q(X) := *
-  require exists x: s. !q(x)
-}
-action a1(x: s) {
-  require !q(x) & !stop(x)
-  f(x) := *
-  require f(x) != imm(x)
-  r(x, f(x)) := true
-}
-action a2(x: s, y: o) {
-  require !stop(x)
-  require d(x, f(x)) <-> r(x, y)
-  g(f(x)) := x
-  f(g(y)) := y
-}
-action a3(x: s) {
-  require forall z: s. !stop(z)
-  if q(x) { q(X) := * ; q(X) := q(X) & X != x } else if ir2(i, g(i)) { i := * ; require i != f(x) } else { q(x) := true }
-}
-action a4(y: o) {
-  require forall x: s. !q(x) & !stop(x)
-  r(X, Y) := r(X, Y) & !(Y < y) | (exists z: s. f(z) = Y & X != z)
-  if i < y { i := y } else { require f(g(i)) <= i }
-}
-action halt(x: s) {
-  require !stop(x)
-  stop(x) := true
-}
-
-safety p1: forall x: s. f(x) = none | (exists y: o. f(x) = y & ir2(y, x)) | d(x, f(x))
-transition t1: forall x: s. old(d(x, f(x))) -> d(x, f(x))
-transition t2: forall x: s. old(q(x)) <-> q(x)
-"""
-
-CORNERS_MODEL = """\
-spec = "corners.pax"
-[sorts]
-s = 2
-o = 1
-[immutable]
-imm = { table = [["s0", 0], ["s1", "none"]] }
-ir2 = { table = [[0, "s1"]] }
-"""
-
-# havocs whose outcomes coincide (a transition is a distinct (state, ground
-# action, successor) triple, so they count once), pointwise havocs in init
-HAVOCS = """\
-sort s
-ordered sort o
-mutable relation q(x: s)
-mutable function f(x: s): o
-mutable individual i: o?
-init {
-  q(X) := *
-  require exists x: s. q(x)
-  f(X) := *
-  require forall x: s. q(x) -> f(x) = i
-}
-action a(x: s) {
-  q(X) := *
-  q(X) := X = x
-}
-action b(x: s, y: o) {
-  if q(x) { f(x) := * ; i := f(x) } else { i := none }
-  require i != none -> i <= y
-}
-action c(x: s) {
-  require forall y: s. !(q(y) & y != x)
-  f(X) := *
-  q(X) := *
-  require forall y: s. q(y) -> f(y) = f(x)
-}
-safety p: i = none | exists x: s. f(x) = i
-"""
-
-HAVOCS_MODEL = """\
-spec = "havocs.pax"
-[sorts]
-s = 2
-o = 3
-"""
-
-
-@pytest.mark.parametrize("name, spec, toml, expected", [
-    ("corners", CORNERS, CORNERS_MODEL,
-     {"counts": (952, 2742, 11), "violations": {"t1": 1, "t2": 1}, "deadlock": 2}),
-    ("havocs", HAVOCS, HAVOCS_MODEL,
-     {"counts": (132, 4872, 2), "violations": {"p": 1}, "deadlock": None}),
-], ids=["corners", "havocs"])
+@pytest.mark.parametrize("name, spec, toml, expected", CORNER_CASES,
+                         ids=["corners", "havocs"])
 def test_language_corner_cases_agree(tmp_path, name, spec, toml, expected) -> None:
     (tmp_path / f"{name}.pax").write_text(spec)
     (tmp_path / f"{name}.toml").write_text(toml)

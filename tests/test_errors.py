@@ -6,9 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from paxcheck.lang import ir
-from paxcheck.errors import PaxError
 from paxcheck.config.model import load_model
+from paxcheck.errors import PaxError
+from paxcheck.lang import ir
 from paxcheck.lang.typecheck import load_spec_text
 
 # A minimal valid spec; each bad case appends a few lines to it.

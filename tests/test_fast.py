@@ -12,18 +12,18 @@ engine (explicit.py) and agree with the reference interpreter (reference.py).
    semantics. The store holds the states in the Python engine's BFS order,
    and on these instances the whole result (traces included) is the Python
    engine's.
-2. Full models. For each model, under Limits() and under
-   Limits(keep_going=True, deadlock=True): explore() against explore_fast():
+2. Full models. For each model, under Mode() and under
+   Mode(keep_going=True, deadlock=True): explore() against explore_fast():
    the same status, counts, depth, completeness, stop reason and violations
    (kind, property, states, steps). Size rule (the only reason a case is
    skipped): a case is compared when the search stops within FULL_LIMIT
-   (400,000) distinct states under Limits(), within FULL_LIMIT_ALL (200,000)
+   (400,000) distinct states under Mode(), within FULL_LIMIT_ALL (200,000)
    under keep_going/deadlock. The lower second limit keeps the file's
    runtime reasonable: the Python engine needs 5-20 s per 300,000-state run
    here, and paxos.toml and multi_paxos_small.toml hold, so their second run
    would only repeat the first. Both engines run with max_states = limit + 1:
    the fast engine first, and a case where it reaches the cap is skipped
-   (if the Limits() search reaches it, the keep_going one, which explores
+   (if the Mode() search reaches it, the keep_going one, which explores
    the same BFS prefix and more, is skipped without a run); the Python
    engine must then not reach the cap either. A cap that is not reached
    changes nothing in either engine (they look at it only when a state
@@ -59,29 +59,26 @@ from __future__ import annotations
 
 import json
 from dataclasses import replace
-from functools import lru_cache
+from functools import cache
 from pathlib import Path
 
 import numpy as np
 import pytest
 
-from test_crosscheck import (CORNERS, CORNERS_MODEL, HAVOCS, HAVOCS_MODEL, MODELS, ROOT,
-                             _key, compiled_bfs, sized_model)
-
-from paxcheck.traces import itf, msc
-from paxcheck.traces import trace as T
-from paxcheck.ground.grounder import _MAX_HAVOC_CHOICES, CompiledInstance
-from paxcheck.semantics.evaluate import Evaluator
-from paxcheck.search.python import Limits, RunResult, explore
-from paxcheck.search.fast import codegen
-from paxcheck.search.fast.engine import FastEngine, explore_fast, from_words
 from paxcheck.config.instance import Instance
 from paxcheck.config.model import load_model
-from paxcheck.search.reference import explore_reference, successors
+from paxcheck.ground.grounder import MAX_HAVOC_CHOICES
+from paxcheck.search.api import RunResult
+from paxcheck.search.fast import codegen
+from paxcheck.search.fast.engine import from_words
+from paxcheck.semantics.evaluate import Evaluator, successors
+from paxcheck.traces import itf, msc
+from paxcheck.traces import trace as T
+from support.engines import ALL, Compiled, FastRuns, Mode, bfs, explore, explore_fast, explore_reference
+from support.models import CORNER_CASES, MODELS, ROOT, instance_key, sized_model
 
-ALL = Limits(keep_going=True, deadlock=True)
-FULL_LIMIT = 400_000       # part 2, Limits()
-FULL_LIMIT_ALL = 200_000   # part 2, Limits(keep_going=True, deadlock=True)
+FULL_LIMIT = 400_000       # part 2, Mode()
+FULL_LIMIT_ALL = 200_000   # part 2, Mode(keep_going=True, deadlock=True)
 
 
 def _id(p: Path) -> str:
@@ -92,16 +89,16 @@ def model_path(name: str) -> Path:
     return ROOT / "models" / name
 
 
-@lru_cache(maxsize=None)
-def compiled_of(path: Path) -> tuple[CompiledInstance, ...]:
+@cache
+def compiled_of(path: Path) -> tuple[Compiled, ...]:
     model = load_model(path)
-    return tuple(CompiledInstance(inst, model.config.properties) for inst in model.instances)
+    return tuple(Compiled(inst, model.config.properties) for inst in model.instances)
 
 
-_python: dict[tuple[Path, int, Limits], RunResult] = {}
+_python: dict[tuple[Path, int, Mode], RunResult] = {}
 
 
-def python_run(path: Path, i: int, limits: Limits) -> RunResult:
+def python_run(path: Path, i: int, limits: Mode) -> RunResult:
     """explore() on instance i of the model, cached."""
     key = (path, i, limits)
     if key not in _python:
@@ -133,22 +130,22 @@ def first_difference(a: list, b: list) -> int | None:
     return None if len(a) == len(b) else min(len(a), len(b))
 
 
-def make_engine(compiled: CompiledInstance, workers: int) -> FastEngine:
+def make_engine(compiled: Compiled, workers: int) -> FastRuns:
     try:
-        return FastEngine(compiled, workers=workers)
+        return FastRuns(compiled, workers=workers)
     except MemoryError as exc:
         raise AssertionError(
             f"BUG: FastEngine() cannot allocate its successor buffers for "
             f"{compiled.inst.describe()} (a spec the Python engine explores): "
-            f"codegen._max_fanout counts each havoc as {_MAX_HAVOC_CHOICES} outcomes, so "
+            f"codegen._max_fanout counts each havoc as {MAX_HAVOC_CHOICES} outcomes, so "
             f"two havocs in one action give max_fanout = {codegen._max_fanout(compiled.inst)} "
             f"and batch * max_fanout rows; {exc}") from exc
 
 
-_engines: dict[Path, FastEngine] = {}
+_engines: dict[Path, FastRuns] = {}
 
 
-def engine_of(path: Path) -> FastEngine:
+def engine_of(path: Path) -> FastRuns:
     """One FastEngine (2 workers) per model, reused for several runs."""
     if path not in _engines:
         (c,) = compiled_of(path)
@@ -163,11 +160,11 @@ def _close_engines():
         e.close()
 
 
-def stored_states(engine: FastEngine) -> list[int]:
+def stored_states(engine: FastRuns) -> list[int]:
     return [from_words(row) for row in engine.store.get(0, len(engine.store))]
 
 
-def run_engine(compiled: CompiledInstance, limits: Limits, workers: int
+def run_engine(compiled: Compiled, limits: Mode, workers: int
                ) -> tuple[RunResult, np.ndarray]:
     """A fast run and a copy of its store's rows."""
     e = make_engine(compiled, workers)
@@ -180,7 +177,7 @@ def run_engine(compiled: CompiledInstance, limits: Limits, workers: int
 
 # ---- 1. the sweep against the reference engine --------------------------------------
 def fast_crosscheck(inst: Instance, properties: tuple[str, ...]) -> dict:
-    compiled = CompiledInstance(inst, properties)
+    compiled = Compiled(inst, properties)
     e = make_engine(compiled, 2)
     try:
         run = e.run(ALL)
@@ -190,7 +187,9 @@ def fast_crosscheck(inst: Instance, properties: tuple[str, ...]) -> dict:
     assert run.stop_reason is None and run.complete == (not run.violations)
     assert len(packed) == run.stats.distinct, "store size != stats.distinct"
 
-    level, transitions, depth = compiled_bfs(compiled)
+    found = bfs(compiled)
+    assert found is not None
+    level, transitions, depth = found
     i = first_difference(packed, list(level))
     assert i is None, f"the store is not in the Python engine's BFS order (index {i})"
 
@@ -238,7 +237,7 @@ _swept: dict[str, str] = {}  # instance key -> the model that checked it first
 def test_fast_engine_agrees_with_reference(path: Path) -> None:
     model, _ = sized_model(path)
     for inst in model.instances:
-        key = _key(model, inst)
+        key = instance_key(model, inst)
         if key in _swept:   # the same instance as an earlier model
             continue
         _swept[key] = str(path)
@@ -249,10 +248,10 @@ def test_fast_engine_agrees_with_reference(path: Path) -> None:
 _over: set[Path] = set()   # models whose first-violation search exceeds FULL_LIMIT
 
 
-@pytest.mark.parametrize("limits", [Limits(), ALL], ids=["first", "all"])
+@pytest.mark.parametrize("limits", [Mode(), ALL], ids=["first", "all"])
 @pytest.mark.parametrize("path", MODELS, ids=_id)
-def test_full_model_fast_equals_python(path: Path, limits: Limits) -> None:
-    cap = FULL_LIMIT if limits == Limits() else FULL_LIMIT_ALL
+def test_full_model_fast_equals_python(path: Path, limits: Mode) -> None:
+    cap = FULL_LIMIT if limits == Mode() else FULL_LIMIT_ALL
     if path in _over:   # --all explores the same BFS prefix and more
         pytest.skip(f"more than {FULL_LIMIT} states before any violation")
     capped = replace(limits, max_states=cap + 1)
@@ -269,7 +268,7 @@ def test_full_model_fast_equals_python(path: Path, limits: Limits) -> None:
         assert_same(py, fast, c.inst.describe())
         compared += 1
     if not compared:
-        if limits == Limits():
+        if limits == Mode():
             _over.add(path)
         pytest.skip(f"more than {cap} states under {limits}")
 
@@ -278,7 +277,7 @@ def test_full_model_fast_equals_python(path: Path, limits: Limits) -> None:
 @pytest.mark.parametrize("n", [1, 7, 1000, 12345])
 @pytest.mark.parametrize("name", ["paxos.toml", "paxos_tla_b2.toml"])
 def test_state_limit_stops_where_python_does(name: str, n: int) -> None:
-    for limits in (Limits(max_states=n), replace(ALL, max_states=n)):
+    for limits in (Mode(max_states=n), replace(ALL, max_states=n)):
         fast = engine_of(model_path(name)).run(limits)
         assert fast.stop_reason == f"state limit of {n} reached"
         assert fast.stats.distinct == n and not fast.complete
@@ -289,7 +288,7 @@ def test_state_limit_at_the_exact_state_count() -> None:
     """paxos_tla_b1 has 3,921 states: a limit of 3,921 or more completes."""
     path = model_path("paxos_tla_b1.toml")
     for n in (3_920, 3_921, 3_922):
-        limits = Limits(max_states=n)
+        limits = Mode(max_states=n)
         fast = engine_of(path).run(limits)
         assert fast.complete == (n >= 3_921)
         assert_same(python_run(path, 0, limits), fast, f"max_states={n}")
@@ -302,13 +301,13 @@ def test_violation_mid_batch_stops_where_python_does(name: str) -> None:
     """An invariant violation (a transition one for vote_overwrites)."""
     path = model_path(name)
     (c,) = compiled_of(path)
-    py = python_run(path, 0, Limits())
+    py = python_run(path, 0, Mode())
     assert py.status == "violated"
-    assert_same(py, explore_fast(c, Limits()), name)
+    assert_same(py, explore_fast(c, Mode()), name)
     # a state limit just before, at and after the violating state
     d = py.stats.distinct
     for n in (d - 1, d, d + 1):
-        limits = Limits(max_states=n)
+        limits = Mode(max_states=n)
         fast = engine_of(path).run(limits)
         assert fast.status == ("incomplete" if n < d else "violated"), f"max_states={n}"
         assert_same(python_run(path, 0, limits), fast, f"{name} max_states={n}")
@@ -316,13 +315,13 @@ def test_violation_mid_batch_stops_where_python_does(name: str) -> None:
 
 # ---- 4. worker counts -----------------------------------------------------------------
 @pytest.mark.parametrize("name, limits", [
-    ("paxos_tla_b2.toml", Limits()),
-    ("broken/paxos_any_value.toml", Limits()),
+    ("paxos_tla_b2.toml", Mode()),
+    ("broken/paxos_any_value.toml", Mode()),
     ("broken/flexible_paxos_q2_q2.toml", ALL),
     ("examples/mutex_broken.toml", ALL),
     ("multi_paxos_small.toml", replace(ALL, max_states=20_000)),
 ], ids=["tla_b2", "any_value", "flexible_q2_q2-all", "mutex_broken-all", "multi_paxos_small-cap"])
-def test_worker_count_does_not_change_the_result(name: str, limits: Limits) -> None:
+def test_worker_count_does_not_change_the_result(name: str, limits: Mode) -> None:
     (c,) = compiled_of(model_path(name))
     r1, rows1 = run_engine(c, limits, 1)
     assert len(rows1) >= r1.stats.distinct
@@ -337,12 +336,8 @@ def test_worker_count_does_not_change_the_result(name: str, limits: Limits) -> N
 
 
 # ---- 5. language corner cases --------------------------------------------------------
-@pytest.mark.parametrize("name, spec, toml, expected", [
-    ("corners", CORNERS, CORNERS_MODEL,
-     {"counts": (952, 2742, 11), "violations": {"t1": 1, "t2": 1}, "deadlock": 2}),
-    ("havocs", HAVOCS, HAVOCS_MODEL,
-     {"counts": (132, 4872, 2), "violations": {"p": 1}, "deadlock": None}),
-], ids=["corners", "havocs"])
+@pytest.mark.parametrize("name, spec, toml, expected", CORNER_CASES,
+                         ids=["corners", "havocs"])
 def test_language_corner_cases_agree(tmp_path, name, spec, toml, expected) -> None:
     (tmp_path / f"{name}.pax").write_text(spec)
     (tmp_path / f"{name}.toml").write_text(toml)
@@ -350,10 +345,10 @@ def test_language_corner_cases_agree(tmp_path, name, spec, toml, expected) -> No
     (inst,) = model.instances
     # the figures of test_crosscheck's test of the same name
     assert fast_crosscheck(inst, model.config.properties) == expected
-    c = CompiledInstance(inst, model.config.properties)
+    c = Compiled(inst, model.config.properties)
     # stopping at the first transition violation, the first deadlock, a limit
-    for limits in (Limits(), Limits(deadlock=True), Limits(keep_going=True),
-                   Limits(max_states=100), replace(ALL, max_states=500)):
+    for limits in (Mode(), Mode(deadlock=True), Mode(keep_going=True),
+                   Mode(max_states=100), replace(ALL, max_states=500)):
         for w in (1, 2):
             assert_same(explore(c, limits), explore_fast(c, limits, workers=w),
                         f"{name} {limits} workers={w}")
@@ -361,13 +356,13 @@ def test_language_corner_cases_agree(tmp_path, name, spec, toml, expected) -> No
     py, fast = explore(c, ALL), explore_fast(c, ALL)
     assert_same(py, fast, name)
     for vp, vf in zip(py.violations, fast.violations):
-        assert renderings(fast.compiled, vf, "s.pax", "m.toml") == \
-            renderings(py.compiled, vp, "s.pax", "m.toml"), f"{name}: {vp.kind} {vp.property}"
+        assert renderings(fast.ground, vf, "s.pax", "m.toml") == \
+            renderings(py.ground, vp, "s.pax", "m.toml"), f"{name}: {vp.kind} {vp.property}"
 
 
 # ---- 6. trace formats ---------------------------------------------------------------------
-def renderings(compiled: CompiledInstance, v, spec_path: str, model_path: str) -> dict:
-    tr = T.from_violation(compiled, v)
+def renderings(ground, v, spec_path: str, model_path: str) -> dict:
+    tr = T.from_violation(ground, v)
     return {"trace.txt": T.to_text(tr),
             "trace.json": T.dumps(T.to_json(tr, spec_path, model_path)),
             "trace.itf.json": itf.dumps(itf.to_itf(tr, spec_path, model_path)),
@@ -384,15 +379,15 @@ def test_fast_traces_render_like_python_traces(cx: Path) -> None:
     (paxos_mixed_ballots) is skipped by the size rule of 2."""
     path = model_path(f"broken/{cx.name}.toml")
     (c,) = compiled_of(path)
-    probe = explore_fast(c, Limits(max_states=FULL_LIMIT + 1))
+    probe = explore_fast(c, Mode(max_states=FULL_LIMIT + 1))
     if probe.stop_reason is not None:
         pytest.skip(f"more than {FULL_LIMIT} states before the first violation")
-    py = python_run(path, 0, Limits())
+    py = python_run(path, 0, Mode())
     assert_same(py, probe, cx.name)
     committed = json.loads((cx / "trace.json").read_text())
     spec_path, model_path_ = committed["spec"], committed["model"]
-    want = renderings(py.compiled, py.violations[0], spec_path, model_path_)
-    got = renderings(probe.compiled, probe.violations[0], spec_path, model_path_)
+    want = renderings(py.ground, py.violations[0], spec_path, model_path_)
+    got = renderings(probe.ground, probe.violations[0], spec_path, model_path_)
     for fmt in want:
         assert got[fmt] == want[fmt], f"{cx.name}: {fmt} differs between the engines"
         if (cx / fmt).exists():
@@ -408,14 +403,14 @@ def test_every_violation_renders_like_python() -> None:
     assert_same(py, fast, "mutex_broken")
     assert py.violations
     for vp, vf in zip(py.violations, fast.violations):
-        assert renderings(fast.compiled, vf, "s.pax", "m.toml") == \
-            renderings(py.compiled, vp, "s.pax", "m.toml")
+        assert renderings(fast.ground, vf, "s.pax", "m.toml") == \
+            renderings(py.ground, vp, "s.pax", "m.toml")
 
 
 # ---- 7. timeout ---------------------------------------------------------------------------
 def test_tiny_timeout_gives_an_incomplete_result() -> None:
     (c,) = compiled_of(model_path("paxos_tla_b2.toml"))
-    r = explore_fast(c, Limits(timeout=1e-6))
+    r = explore_fast(c, Mode(timeout=1e-6))
     assert not r.complete and r.status == "incomplete"
     assert r.stop_reason is not None and r.stop_reason.startswith("timeout"), r.stop_reason
     assert r.violations == [] and 0 < r.stats.distinct < 185_369

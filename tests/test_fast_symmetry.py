@@ -14,13 +14,11 @@ from pathlib import Path
 
 import pytest
 
-from paxcheck.ground.grounder import CompiledInstance
-from paxcheck.search.python import Limits, explore
-from paxcheck.search.fast.engine import FastEngine, from_words
 from paxcheck.config.model import load_model
 from paxcheck.config.symmetry import Symmetry
-
-from test_symmetry import SYMMETRIC
+from paxcheck.search.fast.engine import from_words
+from support.engines import Compiled, FastRuns, Mode, explore
+from support.models import SYMMETRIC
 
 ROOT = Path(__file__).resolve().parent.parent
 LIMIT = 8_000   # orbits the Python engine explores per model here (its canon is slow)
@@ -34,10 +32,10 @@ def _instance(rel: str):
 @pytest.mark.parametrize("rel", sorted(r for r, s in SYMMETRIC.items() if s))
 def test_fast_symmetry_agrees_with_python(rel: str) -> None:
     m, inst = _instance(rel)
-    compiled = CompiledInstance(inst, m.config.properties)
+    compiled = Compiled(inst, m.config.properties)
     sym = Symmetry.build(inst, compiled.layout, SYMMETRIC[rel])
-    eng = FastEngine(compiled, workers=2, symmetry=sym)   # one kernel, two runs
-    for limits in (Limits(max_states=LIMIT), Limits(max_states=LIMIT, keep_going=True,
+    eng = FastRuns(compiled, workers=2, symmetry=sym)   # one kernel, two runs
+    for limits in (Mode(max_states=LIMIT), Mode(max_states=LIMIT, keep_going=True,
                                                      deadlock=True)):
         slow = explore(compiled, limits, symmetry=sym)
         fast = eng.run(limits)
@@ -60,9 +58,9 @@ def test_fast_symmetry_agrees_with_python(rel: str) -> None:
 
 def test_paxos_tla_b2_orbits_fast() -> None:
     m, inst = _instance("paxos_tla_b2.toml")
-    compiled = CompiledInstance(inst, ("agreement",))
+    compiled = Compiled(inst, ("agreement",))
     sym = Symmetry.build(inst, compiled.layout, ("acceptor", "value"))
-    eng = FastEngine(compiled, workers=2, symmetry=sym)
+    eng = FastRuns(compiled, workers=2, symmetry=sym)
     res = eng.run()
     eng.close()
     # the orbit count tests/test_symmetry.py derives by brute force

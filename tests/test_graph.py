@@ -9,10 +9,9 @@ import networkx as nx
 import pytest
 
 from paxcheck.cli import main
-from paxcheck.ground.grounder import CompiledInstance
-from paxcheck.search.python import Limits, explore
-from paxcheck.tools.graph import build_graph, to_dot
 from paxcheck.config.model import load_model
+from paxcheck.tools.graph import build_graph, to_dot
+from support.engines import Compiled, Mode, explore
 
 # x and y each count none -> 0 -> 1, independently: the 3x3 grid of states.
 # 'apart' fails where x = y != none: (0,0) and (1,1); the shortest way
@@ -80,7 +79,7 @@ def test_grid_graphml_exact(grid, tmp_path, capsys):
     assert nx.shortest_path_length(g, "s0", "s4") == 2
     # the same counts as the engine's
     m = load_model(grid)
-    res = explore(CompiledInstance(m.instances[0], ()), Limits())
+    res = explore(Compiled(m.instances[0], ()), Mode())
     assert (res.stats.distinct, res.stats.transitions) == (9, 12)
 
 

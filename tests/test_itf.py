@@ -8,13 +8,12 @@ from pathlib import Path
 
 import pytest
 
-from paxcheck.traces import itf
 from paxcheck.cli import main
-from paxcheck.ground.grounder import CompiledInstance
-from paxcheck.search.python import Limits, explore
 from paxcheck.config.model import load_model
-from paxcheck.traces.msc import read_trace
+from paxcheck.traces import itf
 from paxcheck.traces.trace import Trace, from_violation
+from paxcheck.traces.tracefile import read_trace
+from support.engines import Compiled, Mode, explore
 
 ROOT = Path(__file__).resolve().parent.parent
 COMMITTED = ROOT / "counterexamples" / "paxos_any_value" / "trace.json"
@@ -186,9 +185,9 @@ def test_nullary_relation_individual_and_binary_function(tmp_path):
     (tmp_path / "s.pax").write_text(SMALL)
     (tmp_path / "s.toml").write_text('spec = "s.pax"\n[sorts]\nt = 2\nk = ["p", "q"]\n')
     m = load_model(tmp_path / "s.toml")
-    compiled = CompiledInstance(m.instances[0], m.config.properties)
-    res = explore(compiled, Limits())
-    trace = from_violation(compiled, res.violations[0])
+    compiled = Compiled(m.instances[0], m.config.properties)
+    res = explore(compiled, Mode())
+    trace = from_violation(compiled.ground, res.violations[0])
     doc = itf.to_itf(trace, "s.pax", "s.toml")
     assert itf_errors(doc) == []
     s0, s1 = doc["states"][0], doc["states"][-1]

@@ -6,12 +6,12 @@ from pathlib import Path
 
 import pytest
 
-from paxcheck.traces import slicing
-from paxcheck.traces import trace as T
 from paxcheck.cli import main
+from paxcheck.config.model import load_model
 from paxcheck.semantics.evaluate import Evaluator
 from paxcheck.tools.minimize import minimize
-from paxcheck.config.model import load_model
+from paxcheck.traces import slicing
+from paxcheck.traces import trace as T
 
 # Marks: a violation needs three marked elements of one sort (a or b), or a
 # marked pair of elements at once in both sorts ("pair" needs a >= 2, b >= 2).
@@ -115,7 +115,7 @@ safety no_third: !(exists y1, y2, y3: b. y1 < y2 & y2 < y3 & mb(y3))
 
 
 def test_state_limit_makes_a_candidate_undecided(tmp_path):
-    from paxcheck.search.python import Limits
+    from paxcheck.search.api import Limits
     m = load_model(_write(tmp_path, TOP, "[sorts]\na = 3\nb = 3\n"))
     # a=3 b=3: the 7th state (mark_b(2) from the initial one) violates
     res = minimize(m, limits=Limits(max_states=7))

@@ -5,11 +5,11 @@ from __future__ import annotations
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
-from paxcheck.ground.grounder import CompiledInstance
-from paxcheck.search.python import Limits, explore
 from paxcheck.config.model import load_model
-from paxcheck.traces.msc import build_chart, read_trace, render_svg, to_svg
+from paxcheck.traces.msc import build_chart, render_svg, to_svg
 from paxcheck.traces.trace import Step, Trace, from_violation
+from paxcheck.traces.tracefile import read_trace
+from support.engines import Compiled, Mode, explore
 
 ROOT = Path(__file__).resolve().parent.parent
 COMMITTED = ROOT / "counterexamples" / "paxos_any_value" / "trace.json"
@@ -131,8 +131,8 @@ transition once: forall a: node. old(ping(a, a)) -> ping(a, a)
 """)
     (tmp_path / "e.toml").write_text('spec = "e.pax"\n[sorts]\nnode = 2\n')
     m = load_model(tmp_path / "e.toml")
-    compiled = CompiledInstance(m.instances[0], ("once",))
-    trace = from_violation(compiled, explore(compiled, Limits()).violations[0])
+    compiled = Compiled(m.instances[0], ("once",))
+    trace = from_violation(compiled.ground, explore(compiled, Mode()).violations[0])
     chart = build_chart(trace)
     assert [(e.step, e.lifeline) for e in chart.events] == [(1, "env"), (2, "node:node0")]
     assert [(a.message, a.sender, a.sent, a.receiver, a.received) for a in chart.arrows] == [

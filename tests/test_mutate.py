@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from paxcheck.tools import mutate as M
 from paxcheck.cli import main
 from paxcheck.lang.typecheck import load_spec, load_spec_text
+from paxcheck.tools import mutate as M
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -99,7 +99,7 @@ def test_exact_mutants():
 
 @pytest.mark.parametrize("workers", [1, 2])
 def test_kill_table(model, tmp_path, workers):
-    report = M.run(tmp_path / "tok.pax", model, M.Budget(1000, 30), workers=workers)
+    report = M.run_mutants(tmp_path / "tok.pax", model, M.Budget(1000, 30), workers=workers)
     assert report.original.status == "survived"
     assert (report.original.states, report.original.transitions) == (8, 12)
     kills = {i: (r.property, r.length) for i, r in report.results.items() if r.status == "killed"}
@@ -138,7 +138,7 @@ def test_cli_json_and_text(model, tmp_path, capsys):
 
 def test_budget_and_bad_input(model, tmp_path, capsys):
     spec = load_spec(tmp_path / "tok.pax")
-    res, _ = M.check_spec(spec, M.load_model_for(tmp_path / "tok.pax", model), M.Budget(3, 30))
+    res = M.check_spec(spec, M.load_model_for(tmp_path / "tok.pax", model), M.Budget(3, 30))
     assert (res.status, res.reason) == ("out-of-budget", "state limit of 3 reached")
     # the original must hold within the budget
     assert main(["mutate", str(tmp_path / "tok.pax"), "--model", str(model),

@@ -2,16 +2,14 @@
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 
 import pytest
 
 from paxcheck.cli import main
-from paxcheck.ground.grounder import CompiledInstance
-from paxcheck.search.python import Limits, explore
 from paxcheck.config.model import load_model
 from paxcheck.traces.replay import replay
+from support.engines import Compiled, explore
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -24,7 +22,7 @@ def _cwd(monkeypatch):
 def test_paxos_holds_with_exact_counts():
     m = load_model("models/paxos.toml")
     assert [i.describe() for i in m.instances] == ["node=3 value=2 ballot=3 quorum=3"]
-    res = explore(CompiledInstance(m.instances[0], m.config.properties))
+    res = explore(Compiled(m.instances[0], m.config.properties))
     assert res.status == "holds"
     assert (res.stats.distinct, res.stats.transitions, res.stats.depth) == (323_940, 1_475_464, 26)
 

@@ -10,8 +10,8 @@ import pytest
 
 from paxcheck.cli import main
 from paxcheck.config.model import load_model
-from paxcheck.smt.prove import prove, validate_cti
 from paxcheck.lang.typecheck import load_spec, load_spec_text
+from paxcheck.smt.prove import prove, validate_cti
 
 ROOT = Path(__file__).resolve().parent.parent
 PAXOS = load_spec(ROOT / "specs" / "paxos.pax")

@@ -289,10 +289,10 @@ def test_small_cases_and_errors() -> None:
 def test_paxos_tla_b1_state_set_round_trips(root) -> None:
     """The 3,921 reachable states of models/paxos_tla_b1.toml, inserted in BFS
     order as successor batches, come back in that order."""
-    from paxcheck.ground.grounder import CompiledInstance
     from paxcheck.config.model import load_model
+    from support.engines import Compiled
     m = load_model(str(root / "models" / "paxos_tla_b1.toml"))
-    ci = CompiledInstance(m.instances[0], m.config.properties)
+    ci = Compiled(m.instances[0], m.config.properties)
     words = (ci.layout.bits + 63) // 64
 
     def pack(states: list[int]) -> np.ndarray:

@@ -11,7 +11,7 @@ with the sorts of SYMMETRIC declared symmetric:
   the decoded state (Layout.decode -> permute the RefState -> Layout.encode),
   nothing shared with symmetry.py but the layout;
 * so explore(..., symmetry=...) counts exactly the brute-force orbits;
-* the numba `canon_rows`/`canon_words` agree with `canon` on every state;
+* the fast engine's compiled canonicalization agrees with `canon` on every state;
 * verdicts agree with symmetry off: the same violated properties with the
   same shortest trace lengths, the same deadlock depth and the same depth;
 * every trace found under symmetry replays (`paxcheck.replay.replay`).
@@ -34,16 +34,16 @@ if sys.version_info >= (3, 11):
 else:  # pragma: no cover
     import tomli as tomllib
 
-from paxcheck.traces import trace as T
 from paxcheck.cli import main
-from paxcheck.ground.grounder import CompiledInstance
-from paxcheck.errors import PaxError
-from paxcheck.search.python import Limits, explore
 from paxcheck.config.instance import Instance
-from paxcheck.ground.layout import Layout
 from paxcheck.config.model import Model, build_model, load_model
+from paxcheck.config.symmetry import Symmetry
+from paxcheck.errors import PaxError
+from paxcheck.ground.layout import Layout
+from paxcheck.traces import trace as T
 from paxcheck.traces.replay import replay
-from paxcheck.config.symmetry import Symmetry, canon_rows, canon_words
+from support.engines import Compiled, Mode, bfs, explore, fast_canon
+from support.models import PAXOS, SYMMETRIC, TLA
 
 ROOT = Path(__file__).resolve().parent.parent
 MODELS = sorted((ROOT / "models").rglob("*.toml"))
@@ -52,39 +52,6 @@ STATE_LIMIT = 30_000
 # the sorts declared symmetric in each model: every unordered sort that no
 # immutable singles out (quorums are derived from the acceptors; `noop`
 # singles out a value of multi_paxos, `client`/`server` the procs of handshake)
-PAXOS = ("node", "value")
-TLA = ("acceptor", "value")
-MULTI = ("acceptor", "learner")
-SYMMETRIC: dict[str, tuple[str, ...]] = {
-    "broken/flexible_paxos_q2_q2.toml": TLA,
-    "broken/multi_paxos_partial_recovery.toml": MULTI,
-    "broken/multi_paxos_skip_phase1.toml": MULTI,
-    "broken/paxos_accept_below_promise.toml": PAXOS,
-    "broken/paxos_any_value.toml": PAXOS,
-    "broken/paxos_crash_restart.toml": PAXOS,
-    "broken/paxos_lowest_promise.toml": PAXOS,
-    "broken/paxos_mixed_ballots.toml": PAXOS,
-    "broken/paxos_no_intersection_1of3.toml": PAXOS,
-    "broken/paxos_no_intersection_2of4.toml": PAXOS,
-    "broken/paxos_promise_no_value.toml": PAXOS,
-    "broken/paxos_promise_not_recorded.toml": PAXOS,
-    "broken/paxos_same_ballot.toml": PAXOS,
-    "broken/paxos_unproposed_value.toml": PAXOS,
-    "broken/paxos_vote_overwrites.toml": PAXOS,
-    "examples/counter.toml": (),          # one ordered sort: nothing is symmetric
-    "examples/handshake.toml": ("data",),
-    "examples/mutex.toml": ("proc",),
-    "examples/mutex_broken.toml": ("proc",),
-    "flexible_paxos.toml": TLA,
-    "multi_paxos.toml": MULTI,
-    "multi_paxos_b2.toml": MULTI,
-    "multi_paxos_medium.toml": MULTI,
-    "multi_paxos_small.toml": MULTI,
-    "paxos.toml": PAXOS,
-    "paxos_tla_b1.toml": TLA,
-    "paxos_tla_b2.toml": TLA,
-    "paxos_tla_b3.toml": TLA,
-}
 
 
 def _rel(path: Path) -> str:
@@ -92,21 +59,10 @@ def _rel(path: Path) -> str:
 
 
 # ---- the full state set and brute-force orbits ------------------------------------
-def reachable(compiled: CompiledInstance, limit: int | None = None) -> set[int] | None:
+def reachable(compiled: Compiled, limit: int | None = None) -> set[int] | None:
     """Every reachable packed state (None when more than `limit`)."""
-    seen = set(compiled.initial_states)
-    frontier = list(seen)
-    while frontier:
-        nxt = []
-        for s in frontier:
-            for _, t in compiled.successors(s):
-                if t not in seen:
-                    seen.add(t)
-                    nxt.append(t)
-        if limit is not None and len(seen) > limit:
-            return None
-        frontier = nxt
-    return seen
+    found = bfs(compiled, limit)
+    return set(found[0]) if found is not None else None
 
 
 def brute_group(inst: Instance, sorts: tuple[str, ...]) -> list[dict[str, tuple[int, ...]]]:
@@ -202,7 +158,7 @@ def brute_canon(inst: Instance, layout: Layout, group, s: int) -> int:
 
 # ---- the size rule (as tests/test_crosscheck.py, on the whole state set) -----------
 def _fits(model: Model) -> bool:
-    return all(reachable(CompiledInstance(i, model.config.properties), STATE_LIMIT) is not None
+    return all(reachable(Compiled(i, model.config.properties), STATE_LIMIT) is not None
                for i in model.instances)
 
 
@@ -261,7 +217,7 @@ def _verdicts(run) -> dict[str, int]:
 def check_orbits(inst: Instance, props: tuple[str, ...], sorts: tuple[str, ...]):
     """The whole comparison on one instance; returns (states, orbits,
     compiled, symmetry, run without symmetry, run with symmetry)."""
-    compiled = CompiledInstance(inst, props)
+    compiled = Compiled(inst, props)
     layout = compiled.layout
     sym = Symmetry.build(inst, layout, sorts)
     group = brute_group(inst, sorts)
@@ -293,18 +249,11 @@ def check_orbits(inst: Instance, props: tuple[str, ...], sorts: tuple[str, ...])
         assert reps[s] == brute_canon(inst, layout, group, s), layout.decode(s)
     orbits = set(reps.values())
     assert orbits <= states  # representatives are reachable states
-    # numba tables: the batch and the single-state kernels agree with canon
-    lo, width, tab = sym.tables()
+    # the fast engine's machine code agrees with canon
     ordered = sorted(states)
-    rows = np.array([sym.to_words(s) for s in ordered], dtype=np.uint64)
-    canon_rows(rows, lo, width, tab)
-    assert [Symmetry.from_words(r) for r in rows] == [reps[s] for s in ordered]
-    out = np.empty(sym.words, np.uint64)
-    for s in ordered[:: max(1, len(ordered) // 200)]:
-        canon_words(sym.to_words(s), lo, width, tab, out)
-        assert Symmetry.from_words(out) == reps[s]
+    assert fast_canon(compiled, sym, ordered) == [reps[s] for s in ordered]
     # the reduced search counts the orbits; verdicts agree with symmetry off
-    limits = Limits(keep_going=True, deadlock=True)
+    limits = Mode(keep_going=True, deadlock=True)
     plain = explore(compiled, limits)
     reduced = explore(compiled, limits, symmetry=sym)
     assert reduced.stop_reason is None and plain.stop_reason is None
@@ -379,10 +328,10 @@ def test_orbits_equal_brute_force(path: Path, tmp_path: Path) -> None:
             assert v.states[0] in compiled.initial_states
             for pre, gid, post in zip(v.states, v.steps, v.states[1:]):
                 assert (gid, post) in compiled.successors(pre)
-            tr = T.from_violation(compiled, v)
+            tr = T.from_violation(compiled.ground, v)
             f = tmp_path / "trace.json"
             f.write_text(T.dumps(T.to_json(T.from_violation(
-                CompiledInstance(file_inst, props), v), model.spec.file, str(model_file))))
+                Compiled(file_inst, props).ground, v), model.spec.file, str(model_file))))
             res = replay(f)
             assert res.ok, (v, res.message)
             assert tr.length == v.length
@@ -392,7 +341,7 @@ def test_orbits_equal_brute_force(path: Path, tmp_path: Path) -> None:
 def test_paxos_tla_b1_orbits() -> None:
     model = load_model(ROOT / "models" / "paxos_tla_b1.toml")
     (inst,) = model.instances
-    compiled = CompiledInstance(inst, model.config.properties)
+    compiled = Compiled(inst, model.config.properties)
     sym = Symmetry.build(inst, compiled.layout, TLA)
     assert (sym.order, sym.derived) == (12, ("quorum",))
     plain = explore(compiled)
@@ -409,7 +358,7 @@ def test_paxos_tla_b2_orbits() -> None:
     a minute, so not run here) finds the same 17,153."""
     model = load_model(ROOT / "models" / "paxos_tla_b2.toml")
     (inst,) = model.instances
-    compiled = CompiledInstance(inst, model.config.properties)
+    compiled = Compiled(inst, model.config.properties)
     sym = Symmetry.build(inst, compiled.layout, TLA)
     reduced = explore(compiled, symmetry=sym)
     assert (reduced.stats.distinct, reduced.stats.depth, reduced.status) == (17_153, 24, "holds")
@@ -429,29 +378,25 @@ def test_symmetry_key_in_check_table(tmp_path: Path) -> None:
 # ---- states that straddle 64-bit words ----------------------------------------------
 def test_chunks_across_word_boundaries() -> None:
     """Basic Paxos with 4 nodes, 3 values, 1 ballot packs into 67 bits, and a
-    2-bit field (so a table chunk) sits on bits 63..64; with 3 acceptors, 3
-    values and 3 ballots, paxos_tla's 201 bits have one on bits 191..192."""
+    2-bit field sits on bits 63..64; with 3 acceptors, 3 values and 3
+    ballots, paxos_tla's 201 bits have one on bits 191..192."""
     data = {"spec": "../specs/paxos.pax", "sorts": {"node": 4, "value": 3, "ballot": 1},
             "immutable": {"member": "majority"}, "symmetry": list(PAXOS)}
     model = build_model(data, str(ROOT / "models" / "paxos_4_3_1.toml"))
     (inst,) = model.instances
     sym = Symmetry.build(inst, None, PAXOS)
-    assert (sym.words, sym.order) == (2, 144)
-    assert (63, 4) in sym.chunks
+    assert ((sym.layout.bits + 63) // 64, sym.order) == (2, 144)
     n_states, n_orbits, *_ = check_orbits(inst, model.config.properties, PAXOS)
     assert (n_states, n_orbits) == (1096, 63)
-    # any packed int: the numba kernels and canon are the same function
+    # any packed int: the compiled canonicalization and canon are the same function
     data = {"spec": "../specs/paxos_tla.pax", "sorts": {"acceptor": 3, "value": 3, "ballot": 3},
             "immutable": {"member": "majority"}}
     (inst,) = build_model(data, str(ROOT / "models" / "paxos_tla_3_3_3.toml")).instances
     sym = Symmetry.build(inst, None, TLA)
-    assert (sym.words, sym.order) == (4, 36)
-    assert (191, 8) in sym.chunks
+    assert ((sym.layout.bits + 63) // 64, sym.order) == (4, 36)
     rng = np.random.default_rng(6)
     ints = [int.from_bytes(rng.bytes(26), "little") >> 7 for _ in range(2000)]
-    rows = np.array([sym.to_words(s) for s in ints], dtype=np.uint64)
-    canon_rows(rows, *sym.tables())
-    assert [Symmetry.from_words(r) for r in rows] == [sym.canon(s) for s in ints]
+    assert fast_canon(Compiled(inst), sym, ints) == [sym.canon(s) for s in ints]
     assert all(sym.canon(s) == min(sym.orbit(s)) for s in ints[:200])
 
 
@@ -498,14 +443,14 @@ def test_derived_sort_in_the_state_is_permuted_with_the_nodes(tmp_path: Path) ->
     path = _pick_model(tmp_path, 'member = "majority"', '["node", "color"]')
     model = load_model(path)
     (inst,) = model.instances
-    compiled = CompiledInstance(inst, model.config.properties)
+    compiled = Compiled(inst, model.config.properties)
     sym = Symmetry.build(inst, compiled.layout, model.config.symmetry)
     assert sym.derived == ("quorum",) and sym.order == 12
     group = brute_group(inst, model.config.symmetry)
     states = reachable(compiled)
     assert all(sym.canon(s) == brute_canon(inst, compiled.layout, group, s) for s in states)
     orbits = {sym.canon(s) for s in states}
-    reduced = explore(compiled, Limits(deadlock=True), symmetry=sym)
+    reduced = explore(compiled, Mode(deadlock=True), symmetry=sym)
     assert reduced.status == "holds"
     # by hand: the empty state, then one picked quorum q (3 ways) with seen(n)
     # in {none, q} for its 2 members and paint(q) in {none, c0, c1}: 1 + 3*4*3
@@ -534,9 +479,9 @@ def test_transition_violation_under_symmetry_replays(tmp_path: Path) -> None:
     p.write_text('spec = "flip.pax"\nsymmetry = ["proc"]\n[sorts]\nproc = 3\n')
     model = load_model(p)
     (inst,) = model.instances
-    compiled = CompiledInstance(inst, model.config.properties)
+    compiled = Compiled(inst, model.config.properties)
     sym = Symmetry.build(inst, compiled.layout, ("proc",))
-    limits = Limits(keep_going=True, deadlock=True)
+    limits = Mode(keep_going=True, deadlock=True)
     plain, reduced = explore(compiled, limits), explore(compiled, limits, symmetry=sym)
     assert _verdicts(reduced) == _verdicts(plain) == {
         "transition:stays_on": 2, "invariant:at_most_two": 3, "deadlock:None": 6}
@@ -545,7 +490,7 @@ def test_transition_violation_under_symmetry_replays(tmp_path: Path) -> None:
     assert (plain.stats.distinct, reduced.stats.distinct) == (27, 10)
     for v in reduced.violations:
         f = tmp_path / f"{v.kind}.json"
-        f.write_text(T.dumps(T.to_json(T.from_violation(compiled, v), str(tmp_path / "flip.pax"),
+        f.write_text(T.dumps(T.to_json(T.from_violation(compiled.ground, v), str(tmp_path / "flip.pax"),
                                        str(p))))
         assert replay(f).ok, v
 

@@ -7,27 +7,26 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any, NoReturn
 
 from paxcheck import __version__
-from paxcheck.traces import itf, msc
-from paxcheck.traces import slicing
 from paxcheck.cli import smt as cli_smt
-from paxcheck.traces import trace as T
-from paxcheck.ground.grounder import CompiledInstance
-from paxcheck.search.api import ENGINES, run_instance
-from paxcheck.errors import PaxError
-from paxcheck.search.python import Limits, RunResult, Stats, peak_rss_bytes
 from paxcheck.config.model import load_model
-from paxcheck.traces.replay import replay
+from paxcheck.errors import PaxError
+from paxcheck.ground.ground import ground
+from paxcheck.lang import ir
 from paxcheck.lang.typecheck import load_spec
-
-EXIT_HOLDS, EXIT_VIOLATED, EXIT_BAD_INPUT, EXIT_INCOMPLETE = 0, 1, 2, 3
+from paxcheck.outcome import EXIT_BAD_INPUT, EXIT_INCOMPLETE, EXIT_OK, Verdict, combine, exit_code
+from paxcheck.search.api import ENGINES, Checks, Limits, RunResult, Stats, peak_rss_bytes, run
+from paxcheck.traces import itf, msc, slicing
+from paxcheck.traces import trace as T
+from paxcheck.traces.replay import replay
 
 
 class _Parser(argparse.ArgumentParser):
-    def error(self, message: str) -> None:  # argparse exits 2 too; keep its format short
+    def error(self, message: str) -> NoReturn:  # argparse exits 2 too; keep its format short
         self.print_usage(sys.stderr)
         print(f"paxcheck: error: {message}", file=sys.stderr)
         sys.exit(EXIT_BAD_INPUT)
@@ -57,11 +56,8 @@ def _build_parser() -> argparse.ArgumentParser:
                    help="progress lines on stderr even when it is not a terminal")
     c.add_argument("--slice", action="store_true",
                    help="mark the steps of the printed trace the violation does not need")
-    c.add_argument("--engine", choices=ENGINES, default="fast",
-                   help="fast: compiled to machine code, compressed state store (default); "
-                        "python: the per-state Python engine")
-    c.add_argument("--workers", type=_positive_int, metavar="N",
-                   help="threads that expand states (fast engine; default: every core)")
+    _engine_option(c)
+    _workers_option(c)
     c.add_argument("--max-memory", type=_memory, metavar="SIZE",
                    help="stop (exit 3, partial result) once the process uses more memory, "
                         "e.g. 2G or 512M")
@@ -92,6 +88,8 @@ def _build_parser() -> argparse.ArgumentParser:
     mn.add_argument("--timeout", type=_positive_float, metavar="S",
                     help="time limit per configuration")
     mn.add_argument("--json", action="store_true", help="print the result as JSON on stdout")
+    _engine_option(mn)
+    _workers_option(mn)
 
     g = sub.add_parser("graph", help="export the reachable state graph (DOT or GraphML)")
     g.add_argument("model", help="a models/*.toml file")
@@ -102,6 +100,8 @@ def _build_parser() -> argparse.ArgumentParser:
                    help="refuse graphs with more states (default 10000)")
     g.add_argument("--invariant", action="append", metavar="NAME", dest="properties",
                    help="mark violations of this property only (repeatable)")
+    _engine_option(g, "python")
+    _workers_option(g)
 
     m = sub.add_parser("mutate", help="mutation testing: do the properties catch broken actions?")
     m.add_argument("spec")
@@ -121,7 +121,20 @@ def _build_parser() -> argparse.ArgumentParser:
     m.add_argument("--fail-under", type=float, metavar="SCORE",
                    help="exit 1 when the mutation score is below SCORE (0 to 1)")
     m.add_argument("--json", action="store_true", help="print the report as JSON on stdout")
+    _engine_option(m)
     return ap
+
+
+def _workers_option(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--workers", type=_positive_int, metavar="N",
+                   help="threads that expand states (fast engine; default: every core)")
+
+
+def _engine_option(p: argparse.ArgumentParser, default: str = "fast") -> None:
+    p.add_argument("--engine", choices=ENGINES, default=default,
+                   help="fast: compiled to machine code, compressed state store (default); "
+                        "python: per-state generated Python; reference: the tree-walking "
+                        "evaluator (slow, the oracle)")
 
 
 def _positive_int(text: str) -> int:
@@ -162,6 +175,7 @@ def _positive_float(text: str) -> float:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command line; returns the exit code (see outcome.py)."""
     args = _build_parser().parse_args(argv)
     try:
         if args.command == "check":
@@ -199,43 +213,45 @@ def _progress(stats: Stats, queued: int) -> None:
 
 
 def cmd_check(args: argparse.Namespace) -> int:
+    """`paxcheck check`: every instance of a model through one engine."""
     model = load_model(args.model)
     spec = model.spec
     props = tuple(args.properties) if args.properties else model.config.properties
-    for name in props:
-        if name not in spec.property_map:
-            raise PaxError(f"unknown property '{name}' (spec has: "
-                           f"{', '.join(spec.property_map) or 'none'})")
+    spec.properties_named(props)
     limits = Limits(args.max_states or model.config.max_states,
-                    args.timeout or model.config.timeout,
-                    args.deadlock or model.config.deadlock, args.keep_going, args.max_memory)
+                    args.timeout or model.config.timeout, args.max_memory)
+    checks = Checks(props, args.deadlock or model.config.deadlock, args.keep_going)
     show = args.progress or (sys.stderr.isatty() and not args.no_progress and not args.json)
     progress = _progress if show else None
     say = (lambda *a: None) if args.json else print
     say(f"model:     {model.path}")
     say(f"spec:      {spec.file}")
     say(f"checking:  {', '.join(props) or '(no property)'}"
-        f"{' + deadlock' if limits.deadlock else ''}")
+        f"{' + deadlock' if checks.deadlock else ''}")
     sym_sorts = _symmetry_sorts(args, model)
+    if sym_sorts and args.engine == "reference":
+        raise PaxError("the reference engine has no symmetry reduction",
+                       expected="--no-symmetry, or --engine fast or python")
     say(f"engine:    {args.engine}"
         + (f", symmetry over {', '.join(sym_sorts)}" if sym_sorts else ""))
     results: list[RunResult] = []
     for inst in model.instances:
         say(f"instance:  {inst.describe()}")
-        compiled = CompiledInstance(inst, props)
+        g = ground(inst)
         symmetry = None
         if sym_sorts:
             from paxcheck.config.symmetry import Symmetry
-            symmetry = Symmetry.build(inst, compiled.layout, sym_sorts,
+            symmetry = Symmetry.build(inst, g.layout, sym_sorts,
                                       None if args.symmetry else model.config.symmetry_span)
             say(f"symmetry:  {symmetry.order} permutations; counts are orbits")
-        res = run_instance(compiled, limits, engine=args.engine, workers=args.workers,
-                           symmetry=symmetry, progress=progress)
+        res = run(g, limits, checks, engine=args.engine, workers=args.workers,
+                  symmetry=symmetry, progress=progress)
         results.append(res)
-        if res.status != "holds":
+        if res.verdict is not Verdict.HOLDS:
             break
-    code = _exit_code(results)
-    traces = [(r, v, T.from_violation(r.compiled, v)) for r in results for v in r.violations]
+    verdict = combine([r.verdict for r in results])
+    code = exit_code(verdict)
+    traces = [(r, v, T.from_violation(r.ground, v)) for r in results for v in r.violations]
     if traces:
         _, _, first = traces[0]
         data = T.dumps(T.to_json(first, spec.file, model.path))
@@ -250,7 +266,7 @@ def cmd_check(args: argparse.Namespace) -> int:
                 itf.dumps(itf.to_itf(first, spec.file, model.path)), encoding="utf-8")
             (out / "msc.svg").write_text(msc.to_svg(first), encoding="utf-8")
     if args.json:
-        out_json = _result_json(model.path, spec.file, props, results, traces, code,
+        out_json = _result_json(model.path, spec.file, props, results, traces, verdict,
                                 args.engine, sym_sorts)
         if args.slice:
             for v, (_, _, tr) in zip(out_json["violations"], traces):
@@ -267,9 +283,9 @@ def cmd_check(args: argparse.Namespace) -> int:
         total.transitions += r.stats.transitions
         total.depth = max(total.depth, r.stats.depth)
         total.elapsed += r.stats.elapsed
-    if code == EXIT_HOLDS:
+    if verdict is Verdict.HOLDS:
         print("Result: all properties hold (exhaustive search).")
-    elif code == EXIT_VIOLATED:
+    elif verdict is Verdict.VIOLATED:
         names = ", ".join(sorted({v.property or "deadlock" for r in results for v in r.violations}))
         print(f"Result: VIOLATED: {names}")
     else:
@@ -295,22 +311,12 @@ def _symmetry_sorts(args: argparse.Namespace, model) -> tuple[str, ...]:
     return model.config.symmetry
 
 
-def _exit_code(results: list[RunResult]) -> int:
-    if any(r.violations for r in results):
-        return EXIT_VIOLATED
-    if all(r.complete for r in results):
-        return EXIT_HOLDS
-    return EXIT_INCOMPLETE
-
-
-def _result_json(model: str, spec: str, props, results: list[RunResult], traces,
-                 code: int, engine: str = "fast", symmetry: tuple[str, ...] = ()
-                 ) -> dict[str, Any]:
-    status = {EXIT_HOLDS: "holds", EXIT_VIOLATED: "violated",
-              EXIT_INCOMPLETE: "incomplete"}[code]
+def _result_json(model: str, spec: str, props: tuple[str, ...], results: list[RunResult],
+                 traces: list, verdict: Verdict, engine: str = "fast",
+                 symmetry: tuple[str, ...] = ()) -> dict[str, Any]:
     return {
-        "status": status,
-        "exit_code": code,
+        "status": verdict.value,
+        "exit_code": exit_code(verdict),
         "model": model,
         "spec": spec,
         "properties": list(props),
@@ -334,8 +340,9 @@ def _result_json(model: str, spec: str, props, results: list[RunResult], traces,
 
 # ---- parse ------------------------------------------------------------------
 def cmd_parse(args: argparse.Namespace) -> int:
+    """`paxcheck parse`: type-check a spec and print its summary."""
     spec = load_spec(args.spec)
-    summary = {
+    summary: dict[str, Any] = {
         "spec": spec.file,
         "sorts": [{"name": s.name, "ordered": s.ordered} for s in spec.sorts],
         "symbols": [{"name": s.name, "kind": s.kind, "mutable": s.mutable, "message": s.message,
@@ -365,7 +372,7 @@ def cmd_parse(args: argparse.Namespace) -> int:
     return 0
 
 
-def _signature(s) -> str:
+def _signature(s: ir.Symbol) -> str:
     params = ", ".join((f"{n}: " if n else "") + str(t) for n, t in zip(s.param_names, s.params))
     head = f"{s.name}({params})" if s.kind != "individual" else s.name
     return head + (f": {s.result}" if s.result is not None else "")
@@ -373,15 +380,13 @@ def _signature(s) -> str:
 
 # ---- graph ------------------------------------------------------------------
 def cmd_graph(args: argparse.Namespace) -> int:
+    """`paxcheck graph`: write the reachable state graph."""
     from paxcheck.tools.graph import DEFAULT_MAX_STATES, build_graph, write_dot, write_graphml
     model = load_model(args.model)
     props = tuple(args.properties) if args.properties else None
-    for name in props or ():
-        if name not in model.spec.property_map:
-            raise PaxError(f"unknown property '{name}' (spec has: "
-                           f"{', '.join(model.spec.property_map) or 'none'})")
     fmt = args.format or ("graphml" if args.out.endswith(".graphml") else "dot")
-    res = build_graph(model, props, args.max_states or DEFAULT_MAX_STATES)
+    res = build_graph(model, props, args.max_states or DEFAULT_MAX_STATES, args.engine,
+                      args.workers)
     try:
         (write_graphml if fmt == "graphml" else write_dot)(res.graph, args.out)
     except OSError as exc:
@@ -390,39 +395,37 @@ def cmd_graph(args: argparse.Namespace) -> int:
     if res.violation:
         print(f"  shortest violation ({res.violation}) marked: {len(res.path) - 1} steps, "
               f"{' -> '.join(res.path)}")
-    return EXIT_HOLDS
+    return EXIT_OK
 
 
 # ---- mutate -----------------------------------------------------------------
 def cmd_mutate(args: argparse.Namespace) -> int:
+    """`paxcheck mutate`: mutation testing of the spec's properties."""
     from paxcheck.tools import mutate as M
     for op in args.operators or ():
         if op not in M.OPERATORS:
             raise PaxError(f"unknown mutation operator '{op}' (one of: {', '.join(M.OPERATORS)})")
     budget = M.Budget(args.max_states or M.DEFAULT_MAX_STATES, args.timeout or M.DEFAULT_TIMEOUT)
     progress = M.print_progress if (sys.stderr.isatty() and not args.json) else None
-    report = M.run(args.spec, args.model, budget, args.workers,
-                   tuple(args.operators) if args.operators else M.OPERATORS, progress,
-                   tuple(args.properties) if args.properties else None)
+    report = M.run_mutants(args.spec, args.model, budget, args.workers,
+                           tuple(args.operators) if args.operators else M.OPERATORS, progress,
+                           tuple(args.properties) if args.properties else None, args.engine)
     text = Path(args.spec).read_text(encoding="utf-8")
     if args.json:
         print(json.dumps(M.to_json(report, text), indent=2))
     else:
         print(M.to_text(report, text), end="")
     if args.fail_under is not None and (report.score or 0.0) < args.fail_under:
-        return EXIT_VIOLATED
-    return EXIT_HOLDS
+        return exit_code(Verdict.VIOLATED)
+    return EXIT_OK
 
 
 # ---- minimize ---------------------------------------------------------------
 def cmd_minimize(args: argparse.Namespace) -> int:
+    """`paxcheck minimize`: the smallest violating configuration."""
     from paxcheck.tools.minimize import minimize
     model = load_model(args.model)
     props = tuple(args.properties) if args.properties else None
-    for name in props or ():
-        if name not in model.spec.property_map:
-            raise PaxError(f"unknown property '{name}' (spec has: "
-                           f"{', '.join(model.spec.property_map) or 'none'})")
     limits = Limits(args.max_states or model.config.max_states,
                     args.timeout or model.config.timeout)
     say = (lambda *a: None) if args.json else print
@@ -437,9 +440,9 @@ def cmd_minimize(args: argparse.Namespace) -> int:
     say(f"spec:      {model.spec.file}")
     say(f"property:  {', '.join(props or model.config.properties)}")
     say("configurations (the given one first, then smallest first):")
-    res = minimize(model, props, limits, progress=show)
-    code = {"violated": EXIT_VIOLATED, "holds": EXIT_HOLDS,
-            "incomplete": EXIT_INCOMPLETE}[res.status]
+    res = minimize(model, props, limits, progress=show, engine=args.engine,
+                   workers=args.workers)
+    code = exit_code(Verdict(res.status))
     unneeded = slicing.unneeded_steps(res.trace) if res.trace is not None else ()
     if args.json:
         print(json.dumps(_minimize_json(model, res, unneeded, code), indent=2))
@@ -452,6 +455,7 @@ def cmd_minimize(args: argparse.Namespace) -> int:
         print(f"Result: INCOMPLETE ({res.given.reason}) on the given model.")
         return code
     sm = res.smallest
+    assert sm is not None and res.trace is not None
     print(slicing.to_text(res.trace, unneeded), end="")
     print()
     print(f"Result: VIOLATED: {sm.prop}; smallest configuration {sm.instance} "
@@ -487,12 +491,13 @@ def _minimize_json(model, res, unneeded, code: int) -> dict[str, Any]:
 
 # ---- replay -----------------------------------------------------------------
 def cmd_replay(args: argparse.Namespace) -> int:
+    """`paxcheck replay`: re-validate a trace file with the evaluator."""
     res = replay(args.trace)
     if res.ok:
         print(f"{args.trace}: {res.message}")
         return 0
     print(f"{args.trace}: INVALID: {res.message}", file=sys.stderr)
-    return EXIT_VIOLATED
+    return exit_code(Verdict.VIOLATED)
 
 
 if __name__ == "__main__":  # pragma: no cover

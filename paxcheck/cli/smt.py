@@ -3,22 +3,23 @@ from __future__ import annotations
 
 import argparse
 import json
-import sys
 from pathlib import Path
 from typing import Any
 
-from paxcheck.traces import trace as T
-from paxcheck.errors import PaxError
 from paxcheck.config.model import load_model
+from paxcheck.errors import PaxError
+from paxcheck.lang import ir
+from paxcheck.lang.typecheck import load_spec
+from paxcheck.outcome import Verdict, exit_code
+from paxcheck.semantics.state import immutable_view, views_json
 from paxcheck.smt.bmc import bmc
 from paxcheck.smt.prove import CTI, ProofResult, prove, validate_cti
-from paxcheck.traces.trace import Step, Trace
-from paxcheck.lang.typecheck import load_spec
-
-EXIT_OK, EXIT_FAIL, EXIT_INCOMPLETE = 0, 1, 3
+from paxcheck.traces import trace as T
+from paxcheck.traces.trace import Trace
 
 
 def add_parsers(sub) -> None:
+    """The `prove` and `bmc` subcommands."""
     p = sub.add_parser("prove", help="prove the spec's invariants inductive with Z3")
     p.add_argument("spec")
     p.add_argument("--model", metavar="MODEL.toml",
@@ -41,33 +42,22 @@ def add_parsers(sub) -> None:
 
 
 # ---- prove ------------------------------------------------------------------
-def cti_trace(cti: CTI, spec) -> Trace:
+def cti_trace(cti: CTI, spec: ir.Spec) -> Trace:
+    """A counterexample to induction as a one-step (or initial) Trace."""
     kind = "transition" if cti.kind == "transition" else "invariant"
     if cti.kind == "initiation":
-        return Trace(spec, cti.instance, kind, cti.property, cti.post, ())
-    action = spec.action_map[cti.action]
-    named = tuple((p.name, cti.instance.name_of(p.sort, a)) for p, a in zip(action.params, cti.args))
-    actor = named[action.actor][1] if action.actor is not None else None
-    return Trace(spec, cti.instance, kind, cti.property, cti.pre,
-                 (Step(action.name, named, actor, cti.post),))
+        return T.from_steps(cti.instance, kind, cti.property, cti.post)
+    assert cti.pre is not None and cti.action is not None
+    return T.from_steps(cti.instance, kind, cti.property, cti.pre,
+                        [(cti.action, cti.args, cti.post)])
 
 
 def _immutables(cti: CTI) -> dict[str, Any]:
-    inst = cti.instance
-    out: dict[str, Any] = {}
-    for sym in inst.spec.immutable_symbols:
-        val = inst.interp[sym.name]
-        if sym.is_relation:
-            out[sym.name] = sorted([inst.name_of(s, x) for s, x in zip(sym.params, t)] for t in val)
-        elif sym.kind == "individual":
-            out[sym.name] = inst.name_of(sym.result, val)
-        else:
-            out[sym.name] = {",".join(inst.name_of(s, x) for s, x in zip(sym.params, k)):
-                             inst.name_of(sym.result, v) for k, v in val.items()}
-    return out
+    return views_json(immutable_view(cti.instance))
 
 
 def cti_text(cti: CTI, spec) -> str:
+    """A counterexample to induction, for people."""
     head = {"initiation": f"an initial state violates '{cti.property}'",
             "consecution": f"{cti.action} breaks invariant '{cti.property}'",
             "transition": f"{cti.action} breaks two-state property '{cti.property}'"}[cti.kind]
@@ -82,6 +72,7 @@ def cti_text(cti: CTI, spec) -> str:
 
 
 def cti_json(cti: CTI, spec, spec_path: str) -> dict[str, Any]:
+    """A counterexample to induction in the JSON of `prove --json`."""
     tr = T.to_json(cti_trace(cti, spec), spec_path, "")
     return {"kind": cti.kind, "property": cti.property, "action": cti.action,
             "instance": tr["instance"], "immutable": _immutables(cti),
@@ -91,10 +82,9 @@ def cti_json(cti: CTI, spec, spec_path: str) -> dict[str, Any]:
 
 
 def cmd_prove(args: argparse.Namespace) -> int:
+    """`paxcheck prove`: the spec's invariants inductive, validated CTIs otherwise."""
     spec = load_spec(args.spec)
-    for name in args.without:
-        if name not in spec.property_map:
-            raise PaxError(f"unknown property '{name}'")
+    spec.properties_named(args.without)
     instance = None
     if args.model:
         model = load_model(args.model)
@@ -111,8 +101,7 @@ def cmd_prove(args: argparse.Namespace) -> int:
             if bad:  # never print a CTI that the reference semantics refutes
                 problems[ob.name] = bad
                 ob.verdict, ob.reason = "unknown", f"spurious counterexample: {bad}"
-    code = {"proved": EXIT_OK, "cti": EXIT_FAIL, "inconsistent": EXIT_FAIL,
-            "unknown": EXIT_INCOMPLETE}[res.status]
+    code = exit_code(Verdict(res.status))
     if args.json:
         print(json.dumps(_proof_json(res, spec, code), indent=2))
         return code
@@ -131,7 +120,7 @@ def cmd_prove(args: argparse.Namespace) -> int:
         print(f"  {ob.name:<44} {ob.kind:<12} {epr:<4} {ob.verdict:<8} {ob.seconds:>7.2f}s"
               + (f"  ({ob.reason})" if ob.reason and ob.verdict != "proved" else ""))
     for ob in res.obligations:
-        if ob.verdict == "cti":
+        if ob.verdict == "cti" and ob.cti is not None:
             print()
             print(cti_text(ob.cti, spec), end="")
     total = sum(o.seconds for o in res.obligations)
@@ -162,14 +151,13 @@ def _proof_json(res: ProofResult, spec, code: int) -> dict[str, Any]:
 
 # ---- bmc ----------------------------------------------------------------------
 def cmd_bmc(args: argparse.Namespace) -> int:
+    """`paxcheck bmc`: a shortest violation within K steps, with Z3."""
     if args.depth < 0:
         raise PaxError("--depth must be 0 or more")
     model = load_model(args.model)
     spec = model.spec
     props = tuple(args.properties) if args.properties else model.config.properties
-    for name in props:
-        if name not in spec.property_map:
-            raise PaxError(f"unknown property '{name}'")
+    spec.properties_named(props)
     deadlock = args.deadlock or model.config.deadlock
     results = []
     for inst in model.instances:
@@ -177,20 +165,21 @@ def cmd_bmc(args: argparse.Namespace) -> int:
         results.append(r)
         if r.trace is not None or r.unknown:
             break
-    found = next((r for r in results if r.trace is not None), None)
-    code = EXIT_FAIL if found else (EXIT_INCOMPLETE if any(r.unknown for r in results) else EXIT_OK)
+    found = next((r.trace for r in results if r.trace is not None), None)
+    verdict = (Verdict.VIOLATED if found else
+               Verdict.UNKNOWN if any(r.unknown for r in results) else Verdict.NO_VIOLATION)
+    code = exit_code(verdict)
     if found and args.trace_out:
-        Path(args.trace_out).write_text(T.dumps(T.to_json(found.trace, spec.file, model.path)),
+        Path(args.trace_out).write_text(T.dumps(T.to_json(found, spec.file, model.path)),
                                         encoding="utf-8")
     if args.json:
         print(json.dumps({
-            "status": {EXIT_OK: "no violation", EXIT_FAIL: "violated",
-                       EXIT_INCOMPLETE: "unknown"}[code],
+            "status": verdict.value,
             "exit_code": code, "model": model.path, "depth": args.depth,
             "instances": [{"instance": r.instance.describe(), "depth_checked": r.depth_checked,
                            "seconds": round(r.elapsed, 3), "unknown": r.unknown}
                           for r in results],
-            "violation": T.to_json(found.trace, spec.file, model.path) if found else None,
+            "violation": T.to_json(found, spec.file, model.path) if found else None,
         }, indent=2))
         return code
     print(f"model:     {model.path}")
@@ -199,9 +188,9 @@ def cmd_bmc(args: argparse.Namespace) -> int:
         print(f"instance:  {r.instance.describe()}  ({r.elapsed:.2f} s)")
     if found:
         print()
-        print(T.to_text(found.trace), end="")
-        print(f"\nResult: VIOLATED at depth {found.trace.length} (the shortest)")
-    elif code == EXIT_INCOMPLETE:
+        print(T.to_text(found), end="")
+        print(f"\nResult: VIOLATED at depth {found.length} (the shortest)")
+    elif verdict is Verdict.UNKNOWN:
         bad = next(r for r in results if r.unknown)
         print(f"\nResult: UNKNOWN after depth {bad.depth_checked}: {bad.unknown}")
     else:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import itertools
 from dataclasses import dataclass, field
-from typing import Iterator
+from typing import Any
 
 from paxcheck.lang import ir
 
@@ -13,11 +13,12 @@ NONE = -1
 
 # value of an immutable symbol: relation -> frozenset of tuples,
 # function -> dict tuple -> int, individual -> int
-Interp = object
+Interp = Any
 
 
 @dataclass(frozen=True)
 class Instance:
+    """One bounded instance: element names per sort and the immutables' values."""
     spec: ir.Spec
     elements: dict[str, tuple[str, ...]]  # sort -> element names
     interp: dict[str, Interp] = field(default_factory=dict)

@@ -7,26 +7,26 @@ import os
 import re
 import sys
 from dataclasses import dataclass, field
-from math import comb
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 if sys.version_info >= (3, 11):
     import tomllib
 else:  # pragma: no cover
     import tomli as tomllib
 
-from paxcheck.lang import ir
-from paxcheck.errors import PaxError, Span
-from paxcheck.semantics.evaluate import Evaluator
 from paxcheck.config.instance import Instance
+from paxcheck.errors import PaxError, Span
+from paxcheck.lang import ir
 from paxcheck.lang.typecheck import load_spec
+from paxcheck.semantics.evaluate import Evaluator
 
 _MAX_ANY_BITS = 20
 
 
 @dataclass(frozen=True)
 class CheckConfig:
+    """A model's [check] settings: properties, limits, deadlock, symmetry."""
     properties: tuple[str, ...]  # names of the properties to check
     deadlock: bool = False
     max_states: int | None = None
@@ -39,6 +39,7 @@ class CheckConfig:
 
 @dataclass(frozen=True)
 class Model:
+    """A model file: its spec, every instance it describes, its settings."""
     path: str
     spec: ir.Spec
     instances: tuple[Instance, ...]
@@ -83,6 +84,7 @@ class _Locator:
 
 
 def load_model(path: str | Path) -> Model:
+    """Read and validate a model file; errors point at its lines."""
     p = Path(path)
     try:
         text = p.read_text(encoding="utf-8")
@@ -108,6 +110,7 @@ def load_model(path: str | Path) -> Model:
 
 
 def build_model(data: dict[str, Any], path: str, text: str = "") -> Model:
+    """A Model from a model file's parsed TOML table (`text` locates errors)."""
     loc = _Locator(path, text)
     known = {"spec", "sorts", "immutable", "check", "symmetry"}
     for key in data:
@@ -240,7 +243,7 @@ def _interpret(loc: _Locator, spec: ir.Spec, sym: ir.Symbol, val: Any,
     if isinstance(val, dict) and set(val) == {"table"}:
         return [_table(loc, sym, val["table"], elements)]
     if sym.kind == "individual" and isinstance(val, (str, int)) and not isinstance(val, bool):
-        return [_element(loc, sym, sym.result, val, elements)]
+        return [_element(loc, sym, sym.value_sort, val, elements)]
     raise loc.error(f"cannot interpret '{sym.name}' from {val!r}", "immutable", sym.name,
                     "\"majority\", { subsets = K }, \"lt\", \"le\", { table = [...] }, "
                     "an element (individuals), or \"any\"")
@@ -301,7 +304,7 @@ def _all_interpretations(loc: _Locator, inst: Instance, sym: ir.Symbol) -> list[
                             "immutable", sym.name, f"at most {_MAX_ANY_BITS} points")
         return [frozenset(p for p, b in zip(points, bits) if b)
                 for bits in itertools.product([False, True], repeat=len(points))]
-    dom = list(inst.domain(sym.result))
+    dom = list(inst.domain(sym.value_sort))
     if len(dom) ** len(points) > 1 << _MAX_ANY_BITS:
         raise loc.error(f"'{sym.name} = \"any\"' has too many interpretations", "immutable",
                         sym.name)

@@ -35,34 +35,24 @@ its result sort is moved (`none` stays `none`). On the packed int of
 `layout.py` this is a permutation of the relation bits plus a permutation of
 the function fields with a relabelling of their raw values.
 
-canon(s) = min over g in G of g(s), as integers. Two implementations, which
-must agree:
-
-* `Symmetry.canon(s)` on a Python int (the Python engine), with per-element
-  chunk tables of Python ints;
-* `canon_words(s, lo, width, T, out)` (numba) on a state stored as W uint64
-  words (word k = bits 64k..64k+63 of the same int), with the numpy tables of
-  `Symmetry.tables()`: the layout's bits are cut into C chunks whose
-  boundaries never cut a function field (width <= 8 bits, or the width of the
-  widest field if that is more, at most 12), and T[g, c, v, :] is the image
-  under g of chunk c holding the raw value v, as W words; then
-  g(s) = OR over c of T[g, c, chunk_c(s), :]. Words compare from word W-1
-  (most significant) down, which is the integer order.
-
-Memory of the numpy tables: G * C * 2^maxw * W * 8 bytes (`table_bytes`).
+canon(s) = min over g in G of g(s), as integers. `Symmetry.canon(s)` works
+on a Python int (the Python engine), with per-element chunk tables of
+Python ints; the fast engine compiles the same per-element moves
+(`point_maps`, `raw_maps`) to machine code (search/fast/canon.py), and the
+tests hold the two to the same representatives.
 """
 from __future__ import annotations
 
 import itertools
+from collections.abc import Iterator
 from dataclasses import dataclass
 from math import factorial, prod
 from operator import getitem
-from typing import Any, Iterator
 
-from paxcheck.lang import ir
-from paxcheck.errors import PaxError, Span
 from paxcheck.config.instance import Instance
+from paxcheck.errors import PaxError, Span
 from paxcheck.ground.layout import Layout
+from paxcheck.lang import ir
 
 MAX_GROUP = 40320      # 8!: refuse bigger groups
 MAX_SEARCH_NODES = 1_000_000  # backtracking budget when extending to derived sorts
@@ -384,8 +374,6 @@ class Symmetry:
       moved sorts, identity first), `declared`, `derived`;
     * `apply(g, s)` the image of packed state s under element index g;
     * `canon(s)` min over the group of g(s) (a Python int);
-    * `chunks` [(lo, width)], `words` (W), `tables()` -> (lo, width, T) numpy
-      arrays for `canon_words` / `canon_rows`; `table_bytes`;
     * the per-element moves, for engines that generate their own code:
       `slots` (the layout's slots in bit order), `point_maps[g][si][k]` (the
       point index that point k of slot si moves to) and `raw_maps[g][si][r]`
@@ -399,7 +387,6 @@ class Symmetry:
         self.declared, self.derived = group.declared, group.derived
         self.elements: list[Element] = enumerate_group(inst, group)
         self.order = len(self.elements)
-        self.words = max(1, (layout.bits + 63) // 64)
         slots = list(layout.slots.values())
         self._slots = slots
         units: list[_Unit] = []
@@ -411,19 +398,6 @@ class Symmetry:
         if widest > MAX_CHUNK_BITS:
             raise PaxError(f"a function field of {widest} bits is too wide for symmetry tables "
                            f"(at most {MAX_CHUNK_BITS})")
-        limit = max(CHUNK_BITS, widest)
-        chunks: list[list[int]] = []   # unit indices
-        cw = limit + 1
-        for ui, u in enumerate(units):
-            if cw + u.width > limit:
-                chunks.append([])
-                cw = 0
-            chunks[-1].append(ui)
-            cw += u.width
-        self._chunk_units = chunks
-        self.chunks: list[tuple[int, int]] = [
-            (units[c[0]].lo, sum(units[u].width for u in c)) for c in chunks]
-        self.max_chunk_bits = max((w for _, w in self.chunks), default=0)
         # per element and slot: point index map and raw value map
         self._pk: list[list[list[int]]] = []
         self._rmap: list[list[list[int]]] = []
@@ -436,8 +410,8 @@ class Symmetry:
                 pks.append([(slot.offset(_map_row(p, sorts, e)) - slot.base) // slot.width
                             for p in pts])
                 raw = list(range(1 << slot.width))
-                if not sym.is_relation and sym.result.name in e:
-                    perm = e[sym.result.name]
+                if not sym.is_relation and sym.value_sort.name in e:
+                    perm = e[sym.value_sort.name]
                     for r in range(slot.nvalues):
                         v = r - slot.bias
                         raw[r] = (perm[v] if v >= 0 else v) + slot.bias
@@ -445,7 +419,6 @@ class Symmetry:
             self._pk.append(pks)
             self._rmap.append(rms)
         self._py: list[list[list[int]]] | None = None
-        self._np: tuple[Any, Any, Any] | None = None
 
     @property
     def slots(self) -> list:
@@ -461,7 +434,7 @@ class Symmetry:
 
     @classmethod
     def build(cls, inst: Instance, layout: Layout | None, sorts: tuple[str, ...] | list[str],
-              span: Span | None = None, source: str | None = None) -> "Symmetry":
+              span: Span | None = None, source: str | None = None) -> Symmetry:
         group = validate(inst, tuple(sorts), span, source)
         return cls(inst, layout if layout is not None else Layout(inst), group)
 
@@ -536,126 +509,3 @@ class Symmetry:
         if self.derived:
             out += " (derived: " + ", ".join(self.derived) + ")"
         return f"{out}: {self.order:,} permutations"
-
-    # ---- numpy / numba
-    @property
-    def table_bytes(self) -> int:
-        return self.order * len(self.chunks) * (1 << self.max_chunk_bits) * self.words * 8
-
-    def tables(self):
-        """(lo: int64[C], width: int64[C], T: uint64[G, C, 2^maxw, W]) for
-        canon_words / canon_rows."""
-        if self._np is None:
-            import numpy as np
-            G, U, C, W = self.order, len(self._units), len(self.chunks), self.words
-            lo = np.array([c[0] for c in self.chunks], dtype=np.int64)
-            width = np.array([c[1] for c in self.chunks], dtype=np.int64)
-            u_chunk = np.empty(U, np.int64)
-            u_local = np.empty(U, np.int64)
-            for ci, c in enumerate(self._chunk_units):
-                for ui in c:
-                    u_chunk[ui] = ci
-                    u_local[ui] = self._units[ui].lo - self.chunks[ci][0]
-            u_width = np.array([u.width for u in self._units], dtype=np.int64)
-            u_slot = np.array([u.slot for u in self._units], dtype=np.int64)
-            dest = np.empty((G, U), np.int64)
-            maxfw = max((s.width for s in self._slots), default=1)
-            rmap = np.zeros((G, max(1, len(self._slots)), 1 << maxfw), np.uint64)
-            for g in range(G):
-                dest[g] = [self._slots[u.slot].base +
-                           self._slots[u.slot].width * self._pk[g][u.slot][u.k]
-                           for u in self._units]
-                for si, rm in enumerate(self._rmap[g]):
-                    rmap[g, si, :len(rm)] = rm
-            T = np.zeros((G, C, 1 << self.max_chunk_bits, W), np.uint64)
-            _fill_tables(T, u_chunk, u_local, u_width, u_slot, dest, rmap, width)
-            self._np = (lo, width, T)
-        return self._np
-
-    def to_words(self, s: int):
-        import numpy as np
-        return np.array([(s >> (64 * k)) & 0xFFFFFFFFFFFFFFFF for k in range(self.words)],
-                        dtype=np.uint64)
-
-    @staticmethod
-    def from_words(words) -> int:
-        return sum(int(w) << (64 * k) for k, w in enumerate(words))
-
-
-# ---- numba kernels ---------------------------------------------------------------------
-import numpy as _np  # noqa: E402
-from numba import njit as _njit  # noqa: E402
-
-
-@_njit(cache=True)
-def _fill_tables(T, u_chunk, u_local, u_width, u_slot, dest, rmap, chunk_width):
-    G = T.shape[0]
-    U = u_chunk.shape[0]
-    for g in range(G):
-        for u in range(U):
-            c = u_chunk[u]
-            lo = u_local[u]
-            w = u_width[u]
-            m = (1 << w) - 1
-            d = dest[g, u]
-            word = d >> 6
-            sh = d & 63
-            for v in range(1 << chunk_width[c]):
-                img = rmap[g, u_slot[u], (v >> lo) & m]
-                if img == 0:
-                    continue
-                T[g, c, v, word] |= img << _np.uint64(sh)
-                if sh + w > 64:
-                    T[g, c, v, word + 1] |= img >> _np.uint64(64 - sh)
-
-
-@_njit(cache=True, nogil=True)
-def _canon_into(s, lo, width, T, out, tmp):
-    G = T.shape[0]
-    C = T.shape[1]
-    W = s.shape[0]
-    for g in range(G):
-        for j in range(W):
-            tmp[j] = 0
-        for c in range(C):
-            b = lo[c]
-            k = b >> 6
-            off = b & 63
-            w = width[c]
-            v = s[k] >> _np.uint64(off)
-            if off + w > 64:
-                v |= s[k + 1] << _np.uint64(64 - off)
-            v &= (_np.uint64(1) << _np.uint64(w)) - _np.uint64(1)
-            row = T[g, c, _np.intp(v)]
-            for j in range(W):
-                tmp[j] |= row[j]
-        if g == 0:
-            for j in range(W):
-                out[j] = tmp[j]
-        else:
-            for j in range(W - 1, -1, -1):
-                if tmp[j] != out[j]:
-                    if tmp[j] < out[j]:
-                        for i in range(W):
-                            out[i] = tmp[i]
-                    break
-
-
-@_njit(cache=True, nogil=True)
-def canon_words(s, lo, width, T, out):
-    """out := min over g of g(s); s, out: uint64[W] (word W-1 most significant);
-    lo, width: int64[C]; T: uint64[G, C, 2^maxw, W] (Symmetry.tables())."""
-    tmp = _np.empty(s.shape[0], _np.uint64)
-    _canon_into(s, lo, width, T, out, tmp)
-
-
-@_njit(cache=True, nogil=True)
-def canon_rows(rows, lo, width, T):
-    """canon_words on each row of rows: uint64[N, W], in place."""
-    W = rows.shape[1]
-    tmp = _np.empty(W, _np.uint64)
-    out = _np.empty(W, _np.uint64)
-    for i in range(rows.shape[0]):
-        _canon_into(rows[i], lo, width, T, out, tmp)
-        for j in range(W):
-            rows[i, j] = out[j]

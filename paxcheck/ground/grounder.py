@@ -1,4 +1,4 @@
-"""Grounding and code generation for the explicit engine.
+"""Grounding: from a typed spec and one instance to ground formulas and code.
 
 Per instance, every action is grounded over its parameter tuples once:
 quantifiers are expanded, immutable symbols replaced by their values, and
@@ -9,16 +9,16 @@ nothing from the spec text reaches `exec`."""
 from __future__ import annotations
 
 import itertools
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable, Union
+from typing import Any, Union
 
-from paxcheck.lang import ir
-from paxcheck.errors import PaxError
 from paxcheck.config.instance import Instance
+from paxcheck.errors import PaxError
 from paxcheck.ground.layout import Layout, Slot, point_strides
-from paxcheck.lang.walk import assigned_whole
+from paxcheck.lang import ir
 
-_MAX_HAVOC_CHOICES = 1 << 16
+MAX_HAVOC_CHOICES = 1 << 16
 
 
 # ---- ground formulas and terms --------------------------------------------
@@ -37,17 +37,17 @@ class Code:
 
 @dataclass(frozen=True)
 class GNot:
-    arg: "GF"
+    arg: GF
 
 
 @dataclass(frozen=True)
 class GAnd:
-    args: tuple["GF", ...]
+    args: tuple[GF, ...]
 
 
 @dataclass(frozen=True)
 class GOr:
-    args: tuple["GF", ...]
+    args: tuple[GF, ...]
 
 
 GF = Union[bool, Bit, Code, GNot, GAnd, GOr]
@@ -160,8 +160,8 @@ class StateCode:
         for off, _w, raw in parts:
             expr += f" | (({raw}) << {off})"
         out = [f"{new} = {expr}"]
-        for off, mask, raw in dynamic:
-            out.append(f"{new} = ({new} & ~({mask} << ({off}))) | (({raw}) << ({off}))")
+        for at, mask, raw in dynamic:
+            out.append(f"{new} = ({new} & ~({mask} << ({at}))) | (({raw}) << ({at}))")
         return out
 
     def havoc_loop(self, cur: str, new: str, h: str, clear: int, choices: str) -> list[str]:
@@ -181,12 +181,19 @@ class StateCode:
         return [f"app(({gid}, {cur}))"]
 
 
+def _static(args: list[GT]) -> tuple[int, ...]:
+    """Ground terms known to be constants, as a point."""
+    assert all(isinstance(a, int) for a in args)
+    return tuple(a for a in args if isinstance(a, int))
+
+
 def _flip(op: str) -> str:
     return {"==": "==", "!=": "!=", "<": ">", "<=": ">="}[op]
 
 
 # ---- grounding ---------------------------------------------------------------
 class Grounder:
+    """Ground formulas and terms of one instance, rendered through a StateCode."""
     def __init__(self, inst: Instance, layout: Layout, code: StateCode | None = None) -> None:
         self.inst = inst
         self.spec = inst.spec
@@ -264,7 +271,7 @@ class Grounder:
         if isinstance(e, ir.Not):
             return mk_not(self.formula(e.arg, env, var))
         if isinstance(e, ir.And):
-            out = []
+            out: list[GF] = []
             for a in e.args:
                 g = self.formula(a, env, var)
                 if g is False:
@@ -285,14 +292,14 @@ class Grounder:
                 return True
             return mk_or([mk_not(left), self.formula(e.right, env, var)])
         if isinstance(e, ir.Iff):
-            a, b = self.formula(e.left, env, var), self.formula(e.right, env, var)
-            if isinstance(a, bool) and isinstance(b, bool):
-                return a == b
-            if isinstance(a, bool):
-                return b if a else mk_not(b)
-            if isinstance(b, bool):
-                return a if b else mk_not(a)
-            return Code(f"(not ({self.emit(a)})) == (not ({self.emit(b)}))")
+            fa, fb = self.formula(e.left, env, var), self.formula(e.right, env, var)
+            if isinstance(fa, bool) and isinstance(fb, bool):
+                return fa == fb
+            if isinstance(fa, bool):
+                return fb if fa else mk_not(fb)
+            if isinstance(fb, bool):
+                return fa if fb else mk_not(fa)
+            return Code(f"(not ({self.emit(fa)})) == (not ({self.emit(fb)}))")
         if isinstance(e, ir.Quant):
             names = [b.name for b in e.binders]
             parts = []
@@ -316,8 +323,8 @@ class Grounder:
             args = [self.term(a, env, var) for a in e.args]
             if all(isinstance(a, int) for a in args):
                 if not sym.mutable:
-                    return tuple(args) in self.inst.interp[sym.name]
-                return Bit(self.layout.slots[sym.name].offset(tuple(args)), var)
+                    return _static(args) in self.inst.interp[sym.name]
+                return Bit(self.layout.slots[sym.name].offset(_static(args)), var)
             index = self._index(sym, args)
             if not sym.mutable:
                 table = tuple(p in self.inst.interp[sym.name] for p in self.inst.points(sym))
@@ -363,9 +370,9 @@ class Grounder:
             if all(isinstance(a, int) for a in args):
                 if not sym.mutable:
                     val = self.inst.interp[sym.name]
-                    return val[tuple(args)] if isinstance(val, dict) else val
+                    return val[_static(args)] if isinstance(val, dict) else val
                 slot = self.layout.slots[sym.name]
-                return Field(slot.offset(tuple(args)), slot.mask, slot.bias, var)
+                return Field(slot.offset(_static(args)), slot.mask, slot.bias, var)
             index = self._index(sym, args)
             if not sym.mutable:
                 table = tuple(self.inst.interp[sym.name][p] for p in self.inst.points(sym))
@@ -388,7 +395,8 @@ class Grounder:
 
 
 # ---- statements -------------------------------------------------------------
-class _Emitter:
+class Emitter:
+    """Statements to lines of generated code, one branch per ground case."""
     def __init__(self, g: Grounder) -> None:
         self.g = g
         self.lines: list[str] = []
@@ -464,7 +472,7 @@ class _Emitter:
             if sym.is_relation:
                 rhs = self.g.formula(st.rhs, local, cur)
                 if static:
-                    off = slot.offset(tuple(args))
+                    off = slot.offset(_static(args))
                     bit = 1 << off
                     if rhs is True:
                         clear |= bit
@@ -477,12 +485,12 @@ class _Emitter:
                         clear |= bit
                         parts.append((off, 1, f"1 if {self.g.emit(rhs)} else 0"))
                 else:
-                    off = f"{slot.base} + {self.g._index(sym, args)}"
-                    dynamic.append((off, 1, f"1 if {self.g.emit(rhs)} else 0"))
+                    at = f"{slot.base} + {self.g._index(sym, args)}"
+                    dynamic.append((at, 1, f"1 if {self.g.emit(rhs)} else 0"))
             else:
                 rhs_t = self.g.term(st.rhs, local, cur)
                 if static:
-                    off = slot.offset(tuple(args))
+                    off = slot.offset(_static(args))
                     fmask = slot.mask << off
                     if isinstance(rhs_t, int):
                         clear |= fmask
@@ -493,8 +501,8 @@ class _Emitter:
                         clear |= fmask
                         parts.append((off, slot.width, self.g.raw_for(rhs_t, slot)))
                 else:
-                    off = f"{slot.base} + {self.g._index(sym, args)}"
-                    dynamic.append((off, slot.mask, self.g.raw_for(rhs_t, slot)))
+                    at = f"{slot.base} + {self.g._index(sym, args)}"
+                    dynamic.append((at, slot.mask, self.g.raw_for(rhs_t, slot)))
         new = self.name("t")
         for text in self.g.code.update(cur, new, clear, setm, parts, dynamic):
             self.line(depth, text)
@@ -512,12 +520,12 @@ class _Emitter:
                 raise PaxError(f"the explicit engine cannot havoc '{sym.name}' at a point that "
                                "depends on the state", st.span,
                                "havoc arguments that are parameters or bound variables")
-            offsets.add(slot.offset(tuple(args)))
+            offsets.add(slot.offset(_static(args)))
         offsets_l = sorted(offsets)
         total = slot.nvalues ** len(offsets_l)
-        if total > _MAX_HAVOC_CHOICES:
+        if total > MAX_HAVOC_CHOICES:
             raise PaxError(f"havoc of '{sym.name}' has {total} outcomes (at most "
-                           f"{_MAX_HAVOC_CHOICES} are supported)", st.span)
+                           f"{MAX_HAVOC_CHOICES} are supported)", st.span)
         clear = 0
         for off in offsets_l:
             clear |= slot.mask << off
@@ -531,113 +539,59 @@ class _Emitter:
         return new, depth + 1
 
 
-def _has_havoc(stmts: tuple[ir.Stmt, ...]) -> bool:
+def has_havoc(stmts: tuple[ir.Stmt, ...]) -> bool:
+    """Whether a block can have several successors (a havoc in it)."""
     for s in stmts:
         if isinstance(s, ir.Havoc):
             return True
-        if isinstance(s, ir.If) and (_has_havoc(s.then) or _has_havoc(s.els)):
+        if isinstance(s, ir.If) and (has_havoc(s.then) or has_havoc(s.els)):
             return True
     return False
 
 
 @dataclass(frozen=True)
 class GroundAction:
+    """An action with one tuple of argument values (element indices)."""
     action: ir.Action
     args: tuple[int, ...]
 
 
-def emit_successors(em: _Emitter, inst: Instance) -> list[GroundAction]:
-    """The body of a successor function, at depth 1: every action grounded
-    over its parameter tuples, in order; a ground action's id is its index
-    in the returned list."""
-    out: list[GroundAction] = []
-    code = em.g.code
-    for action in inst.spec.actions:
-        nondet = _has_havoc(action.body)
-        for args in itertools.product(*(inst.domain(p.sort) for p in action.params)):
-            gid = len(out)
-            out.append(GroundAction(action, tuple(args)))
-            env = {p.name: a for p, a in zip(action.params, args)}
-            if nondet:
-                for text in code.nondet_start(gid):
-                    em.line(1, text)
+def ground_actions(inst: Instance) -> list[GroundAction]:
+    """Every action over every parameter tuple, in spec order: a ground
+    action's id is its index here, in every engine."""
+    return [GroundAction(action, tuple(args)) for action in inst.spec.actions
+            for args in itertools.product(*(inst.domain(p.sort) for p in action.params))]
 
-            def finish(cur: str, depth: int, gid: int = gid, nondet: bool = nondet) -> None:
-                for text in code.successor(cur, gid, nondet):
-                    em.line(depth, text)
-            em.block(action.body, env, "s", 1, finish)
+
+def emit_successors(em: Emitter, inst: Instance) -> list[GroundAction]:
+    """The body of a successor function, at depth 1: every ground action in
+    the order of ground_actions(), which it returns."""
+    out = ground_actions(inst)
+    code = em.g.code
+    nondet_of = {a.name: has_havoc(a.body) for a in inst.spec.actions}
+    for gid, ga in enumerate(out):
+        nondet = nondet_of[ga.action.name]
+        env = {p.name: a for p, a in zip(ga.action.params, ga.args)}
+        if nondet:
+            for text in code.nondet_start(gid):
+                em.line(1, text)
+
+        def finish(cur: str, depth: int, gid: int = gid, nondet: bool = nondet) -> None:
+            for text in code.successor(cur, gid, nondet):
+                em.line(depth, text)
+        em.block(ga.action.body, env, "s", 1, finish)
     return out
 
 
-# ---- the compiled instance -------------------------------------------------
-class CompiledInstance:
-    """Everything the explicit engine runs for one instance."""
+def run_generated(src: str, name: str, consts: dict[str, object]) -> Callable[..., Any]:
+    """Execute generated Python source and return its function `name`.
 
-    def __init__(self, inst: Instance, properties: tuple[str, ...]) -> None:
-        self.inst = inst
-        self.spec = inst.spec
-        self.layout = Layout(inst)
-        self.grounder = Grounder(inst, self.layout)
-        self.ground_actions: list[GroundAction] = []
-        self.source_lines: list[str] = []
-        self.successors: Callable[[int], list[tuple[int, int]]] = self._compile_successors()
-        self.initial_states: list[int] = self._compile_init()
-        self.invariants: list[tuple[ir.Property, Callable[[int], bool]]] = []
-        self.transition_props: list[tuple[ir.Property, Callable[[int, int], bool]]] = []
-        for name in properties:
-            prop = self.spec.property_map[name]
-            if prop.two_state:
-                self.transition_props.append((prop, self._compile_pred(prop.formula, "p, s")))
-            else:
-                self.invariants.append((prop, self._compile_pred(prop.formula, "s")))
-
-    def _exec(self, src: str, name: str):
-        scope: dict[str, object] = {"__builtins__": {"set": set, "bool": bool}}
-        scope.update(self.grounder.consts)
-        self.source_lines.append(src)
-        exec(compile(src, "<paxcheck-generated>", "exec"), scope)
-        return scope[name]
-
-    def _compile_successors(self):
-        em = _Emitter(self.grounder)
-        em.line(0, "def _succ(s):")
-        em.line(1, "out = []")
-        em.line(1, "app = out.append")
-        self.ground_actions = emit_successors(em, self.inst)
-        em.line(1, "return out")
-        return self._exec("\n".join(em.lines) + "\n", "_succ")
-
-    def _compile_init(self) -> list[int]:
-        em = _Emitter(self.grounder)
-        em.line(0, "def _init(s, out):")
-        em.line(1, "pass")
-        em.block(self.spec.init, {}, "s", 1, lambda cur, depth: em.line(depth, f"out.add({cur})"))
-        fn = self._exec("\n".join(em.lines) + "\n", "_init")
-        fixed = assigned_whole(self.spec, self.spec.init)
-        # start states: symbols init overwrites start at 0; the rest take every value
-        per_symbol: list[list[int]] = []
-        for name, slot in self.layout.slots.items():
-            if name in fixed:
-                continue
-            offs = [slot.offset(p) for p in self.layout.points[name]]
-            combos = slot.nvalues ** len(offs)
-            if combos > _MAX_HAVOC_CHOICES:
-                raise PaxError(f"'init' leaves '{name}' open, which has {combos} start values; "
-                               f"assign it in init", slot.symbol.span)
-            per_symbol.append([sum(r << o for r, o in zip(raws, offs))
-                               for raws in itertools.product(range(slot.nvalues), repeat=len(offs))])
-        out: set[int] = set()
-        for parts in itertools.product(*per_symbol):
-            fn(sum(parts), out)
-        return sorted(out)
-
-    def _compile_pred(self, formula: ir.Expr, params: str):
-        g = self.grounder.formula(formula, {}, "s")
-        src = f"def _pred({params}):\n    return bool({self.grounder.emit(g)})\n"
-        return self._exec(src, "_pred")
-
-    def label(self, gid: int) -> str:
-        ga = self.ground_actions[gid]
-        args = ", ".join(f"{p.name}={self.inst.name_of(p.sort, a)}"
-                         for p, a in zip(ga.action.params, ga.args))
-        return f"{ga.action.name}({args})"
+    The one place where generated code runs: the source holds only integer
+    literals and names made by this module, and it sees no builtins but
+    `set` and `bool` and the constant tables it was generated with."""
+    scope: dict[str, object] = {"__builtins__": {"set": set, "bool": bool}}
+    scope.update(consts)
+    exec(compile(src, "<paxcheck-generated>", "exec"), scope)
+    fn = scope[name]
+    assert callable(fn)
+    return fn

@@ -7,14 +7,16 @@ radix number of its argument indices (argument value + 1 at an option sort)."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
+from paxcheck.config.instance import Instance
 from paxcheck.lang import ir
 from paxcheck.semantics.evaluate import RefState
-from paxcheck.config.instance import Instance
 
 
 @dataclass(frozen=True)
 class Slot:
+    """Where one mutable symbol lives in the packed state."""
     symbol: ir.Symbol
     base: int           # first bit
     width: int          # bits per point
@@ -32,10 +34,6 @@ class Slot:
         return self.base + self.width * sum(s * (a + o) for s, a, o in
                                             zip(self.strides, args, self.opts))
 
-    @property
-    def all_bits(self) -> int:
-        return ((1 << (self.width * self.npoints)) - 1) << self.base
-
 
 def point_strides(inst: Instance, sym: ir.Symbol) -> tuple[int, ...]:
     """Mixed-radix weights of a symbol's parameters, the last varying fastest
@@ -48,6 +46,7 @@ def point_strides(inst: Instance, sym: ir.Symbol) -> tuple[int, ...]:
 
 
 class Layout:
+    """The packed state of an instance: a bit per relation point, a field per function point."""
     def __init__(self, inst: Instance) -> None:
         self.inst = inst
         self.slots: dict[str, Slot] = {}
@@ -59,8 +58,8 @@ class Layout:
             if sym.is_relation:
                 width, bias, nvalues = 1, 0, 2
             else:
-                nvalues = len(inst.domain(sym.result))
-                width, bias = max(1, (nvalues - 1).bit_length()), int(sym.result.option)
+                nvalues = len(inst.domain(sym.value_sort))
+                width, bias = max(1, (nvalues - 1).bit_length()), int(sym.value_sort.option)
             slot = Slot(sym, base, width, bias, strides,
                         tuple(int(p.option) for p in sym.params), acc, nvalues)
             self.slots[sym.name] = slot
@@ -80,7 +79,7 @@ class Layout:
         return s
 
     def decode(self, s: int) -> RefState:
-        out = []
+        out: list[Any] = []
         for name, slot in self.slots.items():
             pts = self.points[name]
             if slot.symbol.is_relation:

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Union
 
-from paxcheck.errors import NO_SPAN, Span
+from paxcheck.errors import NO_SPAN, PaxError, Span
 
 
 @dataclass(frozen=True)
@@ -48,6 +48,12 @@ class Symbol:
     def is_relation(self) -> bool:
         return self.kind == "relation"
 
+    @property
+    def value_sort(self) -> SortT:
+        """The result sort of a function or individual (not of a relation)."""
+        assert self.result is not None, f"relation '{self.name}' has no result sort"
+        return self.result
+
 
 @dataclass(frozen=True)
 class Binder:
@@ -68,7 +74,7 @@ class Var:
 class App:
     """A relation atom (sort None), a function application or an individual."""
     symbol: str
-    args: tuple["Expr", ...]
+    args: tuple[Expr, ...]
     sort: SortT | None
     span: Span = field(default=NO_SPAN, compare=False)
 
@@ -77,7 +83,7 @@ class App:
 class Call:
     """A use of a (boolean) definition."""
     definition: str
-    args: tuple["Expr", ...]
+    args: tuple[Expr, ...]
     span: Span = field(default=NO_SPAN, compare=False)
     sort: None = None
 
@@ -97,37 +103,37 @@ class BoolLit:
 
 @dataclass(frozen=True)
 class Not:
-    arg: "Expr"
+    arg: Expr
     span: Span = field(default=NO_SPAN, compare=False)
     sort: None = None
 
 
 @dataclass(frozen=True)
 class And:
-    args: tuple["Expr", ...]
+    args: tuple[Expr, ...]
     span: Span = field(default=NO_SPAN, compare=False)
     sort: None = None
 
 
 @dataclass(frozen=True)
 class Or:
-    args: tuple["Expr", ...]
+    args: tuple[Expr, ...]
     span: Span = field(default=NO_SPAN, compare=False)
     sort: None = None
 
 
 @dataclass(frozen=True)
 class Implies:
-    left: "Expr"
-    right: "Expr"
+    left: Expr
+    right: Expr
     span: Span = field(default=NO_SPAN, compare=False)
     sort: None = None
 
 
 @dataclass(frozen=True)
 class Iff:
-    left: "Expr"
-    right: "Expr"
+    left: Expr
+    right: Expr
     span: Span = field(default=NO_SPAN, compare=False)
     sort: None = None
 
@@ -136,8 +142,8 @@ class Iff:
 class Cmp:
     """op is one of '=', '!=', '<', '<=' (ordered sorts; `none` is below every element)."""
     op: str
-    left: "Expr"
-    right: "Expr"
+    left: Expr
+    right: Expr
     span: Span = field(default=NO_SPAN, compare=False)
     sort: None = None
 
@@ -146,7 +152,7 @@ class Cmp:
 class Quant:
     kind: str  # 'forall' | 'exists'
     binders: tuple[Binder, ...]
-    body: "Expr"
+    body: Expr
     span: Span = field(default=NO_SPAN, compare=False)
     sort: None = None
 
@@ -154,7 +160,7 @@ class Quant:
 @dataclass(frozen=True)
 class Old:
     """The pre-state value of a formula, inside a two-state property."""
-    arg: "Expr"
+    arg: Expr
     span: Span = field(default=NO_SPAN, compare=False)
     sort: None = None
 
@@ -191,8 +197,8 @@ class Require:
 @dataclass(frozen=True)
 class If:
     cond: Expr
-    then: tuple["Stmt", ...]
-    els: tuple["Stmt", ...]
+    then: tuple[Stmt, ...]
+    els: tuple[Stmt, ...]
     span: Span = field(default=NO_SPAN, compare=False)
 
 
@@ -266,6 +272,15 @@ class Spec:
     @cached_property
     def property_map(self) -> dict[str, Property]:
         return {p.name: p for p in self.properties}
+
+    def properties_named(self, names: tuple[str, ...] | list[str]) -> tuple[Property, ...]:
+        """The properties with these names; an unknown name is a PaxError
+        (the one place that check is made)."""
+        for name in names:
+            if name not in self.property_map:
+                raise PaxError(f"unknown property '{name}' (spec has: "
+                               f"{', '.join(self.property_map) or 'none'})")
+        return tuple(self.property_map[n] for n in names)
 
     @property
     def mutable_symbols(self) -> tuple[Symbol, ...]:

@@ -10,8 +10,8 @@ from lark import Lark, Token, Transformer, v_args
 from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput, UnexpectedToken, VisitError
 from lark.lexer import PatternStr
 
-from paxcheck.lang import syntax as S
 from paxcheck.errors import PaxError, Span
+from paxcheck.lang import syntax as S
 
 _GRAMMAR = Path(__file__).with_name("grammar.lark")
 
@@ -265,6 +265,7 @@ class _Builder(Transformer):
 
 
 def parse_text(text: str, file: str = "<string>") -> S.ModuleS:
+    """Parse spec text into the surface syntax tree (errors with file:line:col)."""
     try:
         tree = _parser().parse(text)
     except UnexpectedInput as exc:
@@ -280,6 +281,7 @@ def parse_text(text: str, file: str = "<string>") -> S.ModuleS:
 
 
 def parse_file(path: str | Path) -> S.ModuleS:
+    """Parse a spec file into the surface syntax tree."""
     p = Path(path)
     try:
         text = p.read_text(encoding="utf-8")

@@ -38,13 +38,13 @@ class NameS:
 @dataclass(frozen=True)
 class CallS:
     id: str
-    args: tuple["ExprS", ...]
+    args: tuple[ExprS, ...]
     span: Span
 
 
 @dataclass(frozen=True)
 class OldS:
-    arg: "ExprS"
+    arg: ExprS
     span: Span
 
 
@@ -61,23 +61,23 @@ class NoneS:
 
 @dataclass(frozen=True)
 class NotS:
-    arg: "ExprS"
+    arg: ExprS
     span: Span
 
 
 @dataclass(frozen=True)
 class BinOpS:
     op: str  # '&', '|', '->', '<->'
-    left: "ExprS"
-    right: "ExprS"
+    left: ExprS
+    right: ExprS
     span: Span
 
 
 @dataclass(frozen=True)
 class CompareS:
     op: str  # '=', '!=', '<', '<=', '>', '>='
-    left: "ExprS"
-    right: "ExprS"
+    left: ExprS
+    right: ExprS
     span: Span
 
 
@@ -85,7 +85,7 @@ class CompareS:
 class QuantS:
     kind: str  # 'forall' | 'exists'
     binders: tuple[BinderS, ...]
-    body: "ExprS"
+    body: ExprS
     span: Span
 
 
@@ -122,8 +122,8 @@ class HavocS:
 @dataclass(frozen=True)
 class IfS:
     cond: ExprS
-    then: tuple["StmtS", ...]
-    els: tuple["StmtS", ...]
+    then: tuple[StmtS, ...]
+    els: tuple[StmtS, ...]
     span: Span
 
 

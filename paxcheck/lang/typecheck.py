@@ -5,9 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from paxcheck.errors import PaxError, Span
 from paxcheck.lang import ir
 from paxcheck.lang import syntax as S
-from paxcheck.errors import PaxError, Span
 from paxcheck.lang.parser import parse_file, parse_text
 
 _KEYWORD_SORTS = {"bool"}
@@ -399,12 +399,15 @@ def _reads_mutable(e: ir.Expr, symbols: dict[str, ir.Symbol], defs: dict[str, bo
 
 
 def check_module(module: S.ModuleS) -> ir.Spec:
+    """Type-check a parsed module into the typed IR."""
     return _Checker(module).run()
 
 
 def load_spec(path: str | Path) -> ir.Spec:
+    """Parse and type-check a spec file."""
     return check_module(parse_file(path))
 
 
 def load_spec_text(text: str, file: str = "<string>") -> ir.Spec:
+    """Parse and type-check spec text named `file`."""
     return check_module(parse_text(text, file))

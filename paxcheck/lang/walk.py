@@ -1,7 +1,7 @@
 """Generic traversal of IR expressions and statements."""
 from __future__ import annotations
 
-from typing import Iterator
+from collections.abc import Iterator
 
 from paxcheck.lang import ir
 

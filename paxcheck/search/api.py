@@ -1,27 +1,227 @@
-"""Choosing an explicit-state engine for one instance.
+"""The engine seam: what every explicit-state engine takes and returns.
 
-`fast` (the default) compiles the instance to machine code and keeps its
-states in a compressed store (paxcheck/fast/); `python` is the engine of
-explicit.py, per-state generated Python. Both give the same counts,
-verdicts and traces; the test suite holds them to it."""
+An engine explores one `GroundInstance` breadth-first, so the first
+violation it meets has a shortest trace. `Limits` say when to stop,
+`Checks` what to check, a `Visitor` sees every state and transition (graph
+export, mutation comparison), and the result is a `RunResult` whose
+violations are `Violation` paths of packed states. Every engine gives the
+same counts, stopping points and paths for the same inputs; the test suite
+holds them to it.
+
+Engines (`make_engine`): `python`, per-state generated Python
+(search/python.py); `fast`, machine code and a compressed store
+(search/fast/); `reference`, the tree-walking evaluator with no grounding
+(search/reference.py), the slow oracle the other two are checked against.
+Bounded model checking with Z3 (smt/bmc.py) answers a different question
+(a shortest violation up to a depth) and has its own entry point."""
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+import builtins
+import resource
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from enum import Enum
+from typing import TYPE_CHECKING, Any, Protocol
 
-from paxcheck.ground.grounder import CompiledInstance
-from paxcheck.search.python import Limits, Progress, RunResult, explore
+from paxcheck.outcome import Verdict
 
 if TYPE_CHECKING:
     from paxcheck.config.symmetry import Symmetry
+    from paxcheck.ground.ground import GroundInstance
 
-ENGINES = ("fast", "python")
+ENGINES = ("fast", "python", "reference")
 
 
-def run_instance(compiled: CompiledInstance, limits: Limits = Limits(), *,
-                 engine: str = "fast", workers: int | None = None,
-                 symmetry: "Symmetry | None" = None,
-                 progress: Progress | None = None) -> RunResult:
-    if engine == "python":
-        return explore(compiled, limits, progress, symmetry=symmetry)
-    from paxcheck.search.fast.engine import (explore_fast)  # numpy, numba and llvmlite load only here
-    return explore_fast(compiled, limits, progress, workers=workers, symmetry=symmetry)
+@dataclass(frozen=True)
+class Limits:
+    """When a search stops before it is exhaustive."""
+    max_states: int | None = None
+    timeout: float | None = None       # seconds of wall clock, a safety net
+    max_memory: int | None = None      # bytes of peak RSS
+
+
+@dataclass(frozen=True)
+class Checks:
+    """What a search checks: properties by name, deadlock, and whether it
+    goes on after a violation (then each property is reported once)."""
+    properties: tuple[str, ...] = ()
+    deadlock: bool = False
+    keep_going: bool = False
+
+
+class StopReason(str, Enum):
+    STATE_LIMIT = "state limit"
+    TIMEOUT = "timeout"
+    MEMORY = "memory limit"
+    INTERRUPTED = "interrupted"
+
+
+@dataclass(frozen=True)
+class Stop:
+    """Why an incomplete run stopped, with the limit's figure."""
+    reason: StopReason
+    text: str
+
+    @staticmethod
+    def state_limit(n: int) -> Stop:
+        return Stop(StopReason.STATE_LIMIT, f"state limit of {n} reached")
+
+    @staticmethod
+    def interrupted() -> Stop:
+        return Stop(StopReason.INTERRUPTED, "interrupted")
+
+
+@dataclass(frozen=True)
+class Violation:
+    """A path from an initial state to a violation: packed states (a real
+    execution, also under symmetry) and the ground action of each step."""
+    kind: str  # 'invariant' | 'transition' | 'deadlock'
+    property: str | None
+    states: tuple[Any, ...]
+    steps: tuple[int, ...]   # ground action ids; len(states) == len(steps) + 1
+
+    @builtins.property   # the field 'property' shadows the decorator here
+    def length(self) -> int:
+        return len(self.steps)
+
+
+@dataclass
+class Stats:
+    """A run's counts: distinct states, transitions, BFS depth, seconds."""
+    distinct: int = 0
+    transitions: int = 0
+    depth: int = 0
+    elapsed: float = 0.0
+
+    @property
+    def rate(self) -> float:
+        return self.distinct / self.elapsed if self.elapsed > 0 else 0.0
+
+
+@dataclass
+class RunResult:
+    """What one engine run found: counts, violations, and whether it was exhaustive."""
+    ground: GroundInstance
+    stats: Stats
+    violations: list[Violation] = field(default_factory=list)
+    complete: bool = True
+    stop: Stop | None = None   # why an incomplete run stopped
+
+    @property
+    def instance(self) -> Any:
+        return self.ground.inst
+
+    @property
+    def verdict(self) -> Verdict:
+        if self.violations:
+            return Verdict.VIOLATED
+        return Verdict.HOLDS if self.complete else Verdict.INCOMPLETE
+
+    @property
+    def status(self) -> str:
+        return self.verdict.value
+
+    @property
+    def stop_reason(self) -> str | None:
+        return self.stop.text if self.stop is not None else None
+
+
+Progress = Callable[[Stats, int], None]
+
+
+class Visitor(Protocol):
+    """Sees a run's states and transitions as the engine meets them, in BFS
+    order: `state` once per distinct state (its index 0, 1, ..., and the
+    state and ground action that first reached it, -1 for an initial one),
+    before any transition into it; `transition` once per generated
+    (source, ground action, successor) triple, by index."""
+
+    def state(self, index: int, state: Any, parent: int, gid: int) -> None: ...
+
+    def transition(self, src: int, gid: int, dst: int) -> None: ...
+
+
+class Engine(Protocol):
+    """An explicit-state engine for one ground instance."""
+    name: str
+
+    def run(self, limits: Limits = Limits(), checks: Checks = Checks(),
+            progress: Progress | None = None, visitor: Visitor | None = None,
+            progress_every: float = 2.0) -> RunResult: ...
+
+    def close(self) -> None: ...
+
+
+def make_engine(kind: str, ground: GroundInstance, *, workers: int | None = None,
+                symmetry: Symmetry | None = None) -> Engine:
+    """The engine named `kind` (one of ENGINES) for a ground instance."""
+    if kind == "python":
+        from paxcheck.search.python import PythonEngine
+        return PythonEngine(ground, symmetry)
+    if kind == "fast":
+        from paxcheck.search.fast.engine import FastEngine  # numpy, numba, llvmlite load here
+        return FastEngine(ground, workers, symmetry)
+    if kind == "reference":
+        if symmetry is not None:
+            raise ValueError("the reference engine has no symmetry reduction")
+        from paxcheck.search.reference import ReferenceEngine
+        return ReferenceEngine(ground)
+    raise ValueError(f"unknown engine {kind!r} (one of {', '.join(ENGINES)})")
+
+
+def run(ground: GroundInstance, limits: Limits = Limits(), checks: Checks = Checks(), *,
+        engine: str = "fast", workers: int | None = None, symmetry: Symmetry | None = None,
+        progress: Progress | None = None, visitor: Visitor | None = None) -> RunResult:
+    """One run of a fresh engine, closed afterwards."""
+    eng = make_engine(engine, ground, workers=workers, symmetry=symmetry)
+    try:
+        return eng.run(limits, checks, progress, visitor)
+    finally:
+        eng.close()
+
+
+def peak_rss_bytes() -> int:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+
+
+def over_limit(limits: Limits, deadline: float | None, now: float) -> Stop | None:
+    """Why a search must stop now (timeout, memory), if it must."""
+    if deadline is not None and now > deadline:
+        return Stop(StopReason.TIMEOUT, f"timeout after {limits.timeout:g} s")
+    if limits.max_memory is not None and peak_rss_bytes() > limits.max_memory:
+        return Stop(StopReason.MEMORY,
+                    f"memory limit of {limits.max_memory / 2**20:,.0f} MB reached")
+    return None
+
+
+Successors = Callable[[int], Iterable[tuple[int, int]]]
+
+
+def realize(initial_states: Iterable[int], successors: Successors, canon: Callable[[int], int],
+            reps: list[int], last: tuple[int, int] | None = None,
+            breaks: Callable[[int, int], bool] | None = None) -> tuple[list[int], list[int]]:
+    """A real execution along a BFS path of orbit representatives: x_0 is an
+    initial state in rep_0's orbit, and x_{i+1} a successor of x_i in
+    rep_{i+1}'s orbit (one exists: x_i = h(rep_i) for some group element h,
+    and h maps rep_i's successors onto x_i's). For a transition violation
+    (`last` = the violating step (gid, successor) from the last
+    representative, `breaks(x, y)` = the step violates the property), the
+    last step is a successor of the last x that violates it too."""
+    inits = list(initial_states)
+    x = reps[0] if reps[0] in set(inits) else next(s for s in inits if canon(s) == reps[0])
+    xs, gs = [x], []
+    for rep in reps[1:]:
+        found = next(((g, y) for g, y in successors(x) if canon(y) == rep), None)
+        if found is None:  # pragma: no cover - a symmetry that is not one of the spec
+            raise AssertionError("symmetry: a representative path has no real execution")
+        gs.append(found[0])
+        xs.append(found[1])
+        x = found[1]
+    if last is not None:
+        assert breaks is not None
+        target = canon(last[1])
+        out = [(g, y) for g, y in successors(x) if breaks(x, y)]
+        gid, y = next(((g, y) for g, y in out if canon(y) == target), out[0])
+        xs.append(y)
+        gs.append(gid)
+    return xs, gs

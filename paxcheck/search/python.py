@@ -1,91 +1,127 @@
-"""The explicit-state engine: breadth-first over packed states, so the first
-violation found has a shortest trace."""
+"""The Python engine: breadth-first over packed states (Python ints), with
+per-instance generated Python for successors and properties."""
 from __future__ import annotations
 
-import resource
 import time
 from array import array
-from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Callable
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING, Any, Protocol, cast
 
-from paxcheck.ground.grounder import CompiledInstance
-from paxcheck.config.instance import Instance
+from paxcheck.ground.ground import GroundInstance
+from paxcheck.ground.grounder import Emitter, Grounder, emit_successors, run_generated
+from paxcheck.lang import ir
+from paxcheck.search.api import (
+    Checks,
+    Limits,
+    Progress,
+    RunResult,
+    Stats,
+    Stop,
+    Violation,
+    Visitor,
+    over_limit,
+    realize,
+)
 
 if TYPE_CHECKING:
     from paxcheck.config.symmetry import Symmetry
 
-
-@dataclass(frozen=True)
-class Limits:
-    max_states: int | None = None
-    timeout: float | None = None
-    deadlock: bool = False
-    keep_going: bool = False  # --all: record every violated property, do not stop
-    max_memory: int | None = None  # bytes of peak RSS
+Invariant = Callable[[int], bool]
+TransitionProp = Callable[[int, int], bool]
 
 
-@dataclass(frozen=True)
-class Violation:
-    kind: str  # 'invariant' | 'transition' | 'deadlock'
-    property: str | None
-    states: tuple[int, ...]  # packed states from an initial one to the violation
-    steps: tuple[int, ...]   # ground action ids; len(states) == len(steps) + 1
+class PythonKernel:
+    """Generated Python for one ground instance: `successors(s)` gives the
+    (ground action id, successor) pairs of packed state s; `predicate(p)`
+    compiles a property's test (cached)."""
 
-    @property
-    def length(self) -> int:
-        return len(self.steps)
+    def __init__(self, ground: GroundInstance) -> None:
+        self.ground = ground
+        self.initial_states: Sequence[int] = ground.initial_states
+        self.grounder = Grounder(ground.inst, ground.layout)
+        self.source_lines: list[str] = []
+        em = Emitter(self.grounder)
+        em.line(0, "def _succ(s):")
+        em.line(1, "out = []")
+        em.line(1, "app = out.append")
+        gas = emit_successors(em, ground.inst)
+        assert tuple(gas) == ground.ground_actions
+        em.line(1, "return out")
+        self.successors = cast(Callable[[int], list[tuple[int, int]]],
+                               self._run("\n".join(em.lines) + "\n", "_succ"))
+        self._preds: dict[str, Callable[..., bool]] = {}
 
+    def _run(self, src: str, name: str) -> Callable[..., object]:
+        self.source_lines.append(src)
+        return run_generated(src, name, self.grounder.consts)
 
-@dataclass
-class Stats:
-    distinct: int = 0
-    transitions: int = 0
-    depth: int = 0
-    elapsed: float = 0.0
+    def predicate(self, prop: ir.Property) -> Callable[..., bool]:
+        """prop's test: f(s) for a one-state property, f(p, s) for a
+        two-state one; True when it holds."""
+        if prop.name not in self._preds:
+            g = self.grounder.formula(prop.formula, {}, "s")
+            params = "p, s" if prop.two_state else "s"
+            src = f"def _pred({params}):\n    return bool({self.grounder.emit(g)})\n"
+            self._preds[prop.name] = cast(Callable[..., bool], self._run(src, "_pred"))
+        return self._preds[prop.name]
 
-    @property
-    def rate(self) -> float:
-        return self.distinct / self.elapsed if self.elapsed > 0 else 0.0
-
-
-@dataclass
-class RunResult:
-    instance: Instance
-    compiled: CompiledInstance
-    stats: Stats
-    violations: list[Violation] = field(default_factory=list)
-    complete: bool = True
-    stop_reason: str | None = None  # why an incomplete run stopped
-
-    @property
-    def status(self) -> str:
-        if self.violations:
-            return "violated"
-        return "holds" if self.complete else "incomplete"
-
-
-Progress = Callable[[Stats, int], None]
-
-
-def peak_rss_bytes() -> int:
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+    def split(self, names: tuple[str, ...]
+              ) -> tuple[list[tuple[str, Invariant]], list[tuple[str, TransitionProp]]]:
+        """The named properties' tests: (one-state, two-state), in order."""
+        props = self.ground.spec.properties_named(names)
+        return ([(p.name, self.predicate(p)) for p in props if not p.two_state],
+                [(p.name, self.predicate(p)) for p in props if p.two_state])
 
 
-def over_limit(limits: Limits, deadline: float | None, now: float) -> str | None:
-    """Why a search must stop now (timeout, memory), if it must."""
-    if deadline is not None and now > deadline:
-        return f"timeout after {limits.timeout:g} s"
-    if limits.max_memory is not None and peak_rss_bytes() > limits.max_memory:
-        return f"memory limit of {limits.max_memory / 2**20:,.0f} MB reached"
-    return None
+class Kernel(Protocol):
+    """What the breadth-first loop needs of a state representation: the
+    initial states, successors, and property tests (one-state f(s),
+    two-state f(p, s); True when the property holds)."""
+    initial_states: Sequence[Any]
+
+    def successors(self, s: Any) -> list[tuple[int, Any]]: ...
+
+    def split(self, names: tuple[str, ...]
+              ) -> tuple[list[tuple[str, Callable[[Any], bool]]],
+                         list[tuple[str, Callable[[Any, Any], bool]]]]: ...
 
 
-def explore(compiled: CompiledInstance, limits: Limits = Limits(),
-            progress: Progress | None = None, progress_every: float = 2.0,
-            symmetry: "Symmetry | None" = None) -> RunResult:
-    """Breadth-first search from the initial states.
+class LoopEngine:
+    """An engine that runs breadth_first over a Kernel: the Python engine
+    (generated Python) and the reference engine (the evaluator)."""
+    name = "loop"
 
-    With `symmetry`, every state (initial and successor) is replaced by its
+    def __init__(self, ground: GroundInstance, kernel: Kernel,
+                 symmetry: Symmetry | None = None) -> None:
+        self.ground, self.kernel, self.symmetry = ground, kernel, symmetry
+
+    def close(self) -> None:
+        pass
+
+    def run(self, limits: Limits = Limits(), checks: Checks = Checks(),
+            progress: Progress | None = None, visitor: Visitor | None = None,
+            progress_every: float = 2.0) -> RunResult:
+        return breadth_first(self.ground, self.kernel, limits, checks, progress, visitor,
+                             progress_every, self.symmetry)
+
+
+class PythonEngine(LoopEngine):
+    """The per-state Python engine: generated Python over packed ints."""
+    name = "python"
+
+    def __init__(self, ground: GroundInstance, symmetry: Symmetry | None = None) -> None:
+        super().__init__(ground, PythonKernel(ground), symmetry)
+
+
+def breadth_first(ground: GroundInstance, kernel: Kernel, limits: Limits, checks: Checks,
+                  progress: Progress | None = None, visitor: Visitor | None = None,
+                  progress_every: float = 2.0, symmetry: Symmetry | None = None
+                  ) -> RunResult:
+    """Breadth-first search from the initial states, a state at a time: the
+    loop of the Python and the reference engines (the fast engine replays
+    its batches in this loop's event order).
+
+    With symmetry, every state (initial and successor) is replaced by its
     orbit's representative `symmetry.canon(t)` before the visited check, so
     `stats.distinct` counts orbits; representatives are reachable states
     themselves (the reachable set is closed under the group). Transitions
@@ -93,21 +129,21 @@ def explore(compiled: CompiledInstance, limits: Limits = Limits(),
     representatives; transition properties are checked on those real pairs
     (rep, t), and invariants on the representatives, which is sound since
     every property is invariant under the group. A violation's path of
-    representatives is turned back into a real execution (see realize), so
+    representatives is turned back into a real execution (api.realize), so
     Violation.states/steps are an actual run as without symmetry."""
     start = time.monotonic()
     stats = Stats()
-    result = RunResult(compiled.inst, compiled, stats)
-    states: list[int] = []
-    index: dict[int, int] = {}
+    result = RunResult(ground, stats)
+    states: list[Any] = []
+    index: dict[Any, int] = {}
     parent = array("q")
     via = array("q")
-    invariants = compiled.invariants
-    transition_props = compiled.transition_props
+    invariants, transition_props = kernel.split(checks.properties)
     violated: set[str] = set()
     canon = symmetry.canon if symmetry is not None else None
+    succ = kernel.successors
 
-    def path(i: int) -> tuple[list[int], list[int]]:
+    def path(i: int) -> tuple[list[Any], list[int]]:
         ss, gs = [], []
         while i >= 0:
             ss.append(states[i])
@@ -116,7 +152,7 @@ def explore(compiled: CompiledInstance, limits: Limits = Limits(),
             i = parent[i]
         return ss[::-1], gs[::-1]
 
-    def record(kind: str, name: str | None, i: int, extra: tuple[int, int] | None = None) -> bool:
+    def record(kind: str, name: str | None, i: int, extra: tuple[int, Any] | None = None) -> bool:
         """Store a violation; True when exploration must stop."""
         key = f"{kind}:{name}"
         if key in violated:
@@ -124,41 +160,50 @@ def explore(compiled: CompiledInstance, limits: Limits = Limits(),
         violated.add(key)
         ss, gs = path(i)
         if canon is not None:
-            ss, gs = realize(compiled, canon, ss, name, extra)
+            breaks = None
+            if extra is not None:
+                fn = dict(transition_props)[name]  # type: ignore[index]
+                breaks = lambda x, y: not fn(x, y)  # noqa: E731
+            ss, gs = realize(kernel.initial_states, succ, canon, ss, extra, breaks)
         elif extra is not None:
             gs.append(extra[0])
             ss.append(extra[1])
         result.violations.append(Violation(kind, name, tuple(ss), tuple(gs)))
-        return not limits.keep_going
+        return not checks.keep_going
 
-    def add(t: int, p: int, g: int) -> bool:
+    def add(t: Any, p: int, g: int) -> bool:
         """Add a new state; True when exploration must stop."""
         idx = len(states)
         states.append(t)
         index[t] = idx
         parent.append(p)
         via.append(g)
-        for prop, fn in invariants:
-            if not fn(t) and record("invariant", prop.name, idx):
+        if visitor is not None:
+            visitor.state(idx, t, p, g)
+        for name, fn in invariants:
+            if not fn(t) and record("invariant", name, idx):
                 return True
         return False
 
-    def finish(complete: bool, reason: str | None) -> RunResult:
+    def finish(complete: bool, stop: Stop | None) -> RunResult:
         stats.distinct = len(states)
         stats.elapsed = time.monotonic() - start
         result.complete = complete and not result.violations
-        result.stop_reason = reason
+        result.stop = stop
         return result
 
-    succ = compiled.successors
     max_states = limits.max_states
     deadline = start + limits.timeout if limits.timeout else None
     next_report = start + progress_every
     try:
-        for s0 in compiled.initial_states:
+        for s0 in kernel.initial_states:
             if canon is not None:
                 s0 = canon(s0)
-            if s0 not in index and add(s0, -1, -1):
+            if s0 in index:
+                continue
+            if max_states is not None and len(states) >= max_states:
+                return finish(False, Stop.state_limit(max_states))
+            if add(s0, -1, -1):
                 return finish(False, None)
         i = 0
         level_end = len(states)
@@ -168,9 +213,9 @@ def explore(compiled: CompiledInstance, limits: Limits = Limits(),
                 level_end = len(states)
             if (i & 1023) == 0:
                 now = time.monotonic()
-                reason = over_limit(limits, deadline, now)
-                if reason is not None:
-                    return finish(False, reason)
+                stop = over_limit(limits, deadline, now)
+                if stop is not None:
+                    return finish(False, stop)
                 if progress is not None and now >= next_report:
                     stats.distinct, stats.elapsed = len(states), now - start
                     progress(stats, len(states) - i)
@@ -179,56 +224,30 @@ def explore(compiled: CompiledInstance, limits: Limits = Limits(),
             out = succ(s)
             # with symmetry: the (action, successor) pairs of the representative s
             stats.transitions += len(out)
-            if not out and limits.deadlock and record("deadlock", None, i):
+            if not out and checks.deadlock and record("deadlock", None, i):
                 return finish(False, None)
             for g, t in out:
-                for prop, fn in transition_props:
-                    if not fn(s, t) and record("transition", prop.name, i, (g, t)):
+                for name, fn in transition_props:
+                    if not fn(s, t) and record("transition", name, i, (g, t)):
                         return finish(False, None)
                 if canon is not None:
                     t = canon(t)
-                if t not in index:
+                j = index.get(t)
+                if j is None:
                     if max_states is not None and len(states) >= max_states:
-                        return finish(False, f"state limit of {max_states} reached")
+                        return finish(False, Stop.state_limit(max_states))
+                    j = len(states)
                     if add(t, i, g):
-                        if stats.depth < _level(parent, len(states) - 1):
-                            stats.depth = _level(parent, len(states) - 1)
+                        if visitor is not None:
+                            visitor.transition(i, g, j)
+                        stats.depth = max(stats.depth, _level(parent, j))
                         return finish(False, None)
+                if visitor is not None:
+                    visitor.transition(i, g, j)
             i += 1
     except KeyboardInterrupt:
-        return finish(False, "interrupted")
+        return finish(False, Stop.interrupted())
     return finish(True, None)
-
-
-def realize(compiled: CompiledInstance, canon: Callable[[int], int], reps: list[int],
-             name: str | None, extra: tuple[int, int] | None
-             ) -> tuple[list[int], list[int]]:
-    """A real execution along a BFS path of orbit representatives: x_0 is an
-    initial state in rep_0's orbit, and x_{i+1} a successor of x_i in
-    rep_{i+1}'s orbit (one exists: x_i = h(rep_i) for some group element h,
-    and h maps rep_i's successors onto x_i's). For a transition violation
-    (extra = the violating step from the last representative), the last
-    step is a successor of the last x that violates the property too."""
-    initial = set(compiled.initial_states)
-    x = reps[0] if reps[0] in initial else next(
-        s for s in compiled.initial_states if canon(s) == reps[0])
-    xs, gs = [x], []
-    for rep in reps[1:]:
-        gid, y = next(((g, y) for g, y in compiled.successors(x) if canon(y) == rep),
-                      (None, None))
-        if gid is None:  # pragma: no cover - a symmetry that is not one of the spec
-            raise AssertionError("symmetry: a representative path has no real execution")
-        xs.append(y)
-        gs.append(gid)
-        x = y
-    if extra is not None:
-        fn = next(f for p, f in compiled.transition_props if p.name == name)
-        target = canon(extra[1])
-        out = [(g, y) for g, y in compiled.successors(x) if not fn(x, y)]
-        gid, y = next(((g, y) for g, y in out if canon(y) == target), out[0])
-        xs.append(y)
-        gs.append(gid)
-    return xs, gs
 
 
 def _level(parent: array, i: int) -> int:

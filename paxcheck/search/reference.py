@@ -1,77 +1,48 @@
-"""The reference engine: breadth-first search driven by the tree-walking
-evaluator, with no grounding, packing or code generation. Deliberately
-simple and slow; the tests use it to cross-check the compiled engine."""
+"""The reference engine: the breadth-first loop of search/python.py driven
+by the tree-walking evaluator (semantics/evaluate.py) instead of generated
+code: no packing and no code generation. Deliberately simple and slow; the
+tests check the compiled engines against it. Its states are RefStates, not
+packed ints; its ground action ids are those of the GroundInstance."""
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from collections.abc import Callable, Sequence
+from typing import Any
 
-from paxcheck.semantics.evaluate import Evaluator, RefState
-from paxcheck.config.instance import Instance
-
-
-@dataclass
-class ReferenceResult:
-    distinct: int
-    transitions: int
-    depth: int
-    states: set[RefState]
-    # property name -> length of a shortest violating trace
-    violations: dict[str, int] = field(default_factory=dict)
-    deadlocks: int | None = None  # length of a shortest trace to a deadlock
+from paxcheck.ground.ground import GroundInstance
+from paxcheck.search.python import LoopEngine
+from paxcheck.semantics.evaluate import Evaluator, RefState, successors
 
 
-def successors(ev: Evaluator, state: RefState) -> list[tuple[str, tuple[int, ...], RefState]]:
-    out = []
-    for action in ev.spec.actions:
-        names = [p.name for p in action.params]
-        for args in ev.valuations(action.params):
-            posts = ev.execute(action.body, dict(zip(names, args)), state)
-            for post in dict.fromkeys(posts):
-                out.append((action.name, args, post))
-    return out
+class ReferenceKernel:
+    """The evaluator as a search kernel (see search/python.Kernel)."""
+
+    def __init__(self, ground: GroundInstance) -> None:
+        self.ground = ground
+        self.ev = Evaluator(ground.inst)
+        self.initial_states: Sequence[RefState] = list(dict.fromkeys(self.ev.initial_states()))
+        self.gid = {(ga.action.name, ga.args): i for i, ga in enumerate(ground.ground_actions)}
+
+    def successors(self, s: RefState) -> list[tuple[int, RefState]]:
+        return [(self.gid[(name, args)], t) for name, args, t in successors(self.ev, s)]
+
+    def split(self, names: tuple[str, ...]
+              ) -> tuple[list[tuple[str, Callable[[Any], bool]]],
+                         list[tuple[str, Callable[[Any, Any], bool]]]]:
+        props = self.ground.spec.properties_named(names)
+        ev = self.ev
+
+        def one(f: Any) -> Callable[[Any], bool]:
+            return lambda s: bool(ev.eval(f, {}, s))
+
+        def two(f: Any) -> Callable[[Any, Any], bool]:
+            return lambda p, s: bool(ev.eval(f, {}, s, pre=p))
+        return ([(p.name, one(p.formula)) for p in props if not p.two_state],
+                [(p.name, two(p.formula)) for p in props if p.two_state])
 
 
-def explore_reference(inst: Instance, properties: tuple[str, ...],
-                      max_states: int = 2_000_000) -> ReferenceResult:
-    ev = Evaluator(inst)
-    props = [inst.spec.property_map[p] for p in properties]
-    one_state = [p for p in props if not p.two_state]
-    two_state = [p for p in props if p.two_state]
-    level = {s: 0 for s in ev.initial_states()}
-    frontier = list(level)
-    result = ReferenceResult(0, 0, 0, set())
+class ReferenceEngine(LoopEngine):
+    """The tree-walking oracle: the same loop, the evaluator as kernel."""
+    name = "reference"
 
-    def note(name: str, depth: int) -> None:
-        result.violations.setdefault(name, depth)
-
-    for s in frontier:
-        for p in one_state:
-            if not ev.eval(p.formula, {}, s):
-                note(p.name, 0)
-    depth = 0
-    while frontier:
-        nxt = []
-        for s in frontier:
-            succ = successors(ev, s)
-            result.transitions += len(succ)
-            if not succ and result.deadlocks is None:
-                result.deadlocks = depth
-            for _, _, t in succ:
-                for p in two_state:
-                    if not ev.eval(p.formula, {}, t, pre=s):
-                        note(p.name, depth + 1)
-                if t not in level:
-                    level[t] = depth + 1
-                    nxt.append(t)
-                    for p in one_state:
-                        if not ev.eval(p.formula, {}, t):
-                            note(p.name, depth + 1)
-            if len(level) > max_states:
-                raise RuntimeError("reference engine: state limit exceeded")
-        if nxt:
-            depth += 1
-        frontier = nxt
-    result.distinct = len(level)
-    result.depth = depth
-    result.states = set(level)
-    return result
+    def __init__(self, ground: GroundInstance) -> None:
+        super().__init__(ground, ReferenceKernel(ground))

@@ -7,15 +7,17 @@ reference engine that cross-checks the compiled one, and by trace replay."""
 from __future__ import annotations
 
 import itertools
-from typing import Iterator
+from collections.abc import Iterator
+from typing import Any
 
-from paxcheck.lang import ir
 from paxcheck.config.instance import Instance
+from paxcheck.lang import ir
 
-RefState = tuple  # tuple[frozenset | tuple[int, ...], ...]
+RefState = tuple[Any, ...]
 
 
 class Evaluator:
+    """Formulas and statements evaluated directly on RefStates of one instance."""
     def __init__(self, inst: Instance) -> None:
         self.inst = inst
         self.spec = inst.spec
@@ -77,8 +79,8 @@ class Evaluator:
                         for vals in self.valuations(e.binders))
         if isinstance(e, ir.Call):
             d = self.spec.definition_map[e.definition]
-            args = [self.eval(a, env, state, pre) for a in e.args]
-            return self.eval(d.body, {p.name: v for p, v in zip(d.params, args)}, state, pre)
+            vals = [self.eval(a, env, state, pre) for a in e.args]
+            return self.eval(d.body, {p.name: v for p, v in zip(d.params, vals)}, state, pre)
         if isinstance(e, ir.Old):
             assert pre is not None, "old() outside a two-state property"
             return self.eval(e.arg, env, pre, None)
@@ -115,7 +117,7 @@ class Evaluator:
             return [self.replace(state, sym, updates)]
         points = sorted({p for p, _ in targets})
         choices = [[False, True]] * len(points) if sym.is_relation else \
-            [list(self.inst.domain(sym.result))] * len(points)
+            [list(self.inst.domain(sym.value_sort))] * len(points)
         return [self.replace(state, sym, dict(zip(points, combo)))
                 for combo in itertools.product(*choices)]
 
@@ -129,7 +131,7 @@ class Evaluator:
                     new.add(p)
                 else:
                     new.discard(p)
-            value = frozenset(new)
+            value: Any = frozenset(new)
         else:
             lst = list(entry)
             for p, v in updates.items():
@@ -141,7 +143,7 @@ class Evaluator:
     def initial_states(self) -> list[RefState]:
         from paxcheck.lang.walk import assigned_whole
         fixed = assigned_whole(self.spec, self.spec.init)
-        start_choices = []
+        start_choices: list[list[Any]] = []
         for sym in self.spec.mutable_symbols:
             pts = self.inst.points(sym)
             if sym.name in fixed:  # overwritten before any read: start from a default
@@ -150,7 +152,7 @@ class Evaluator:
                 start_choices.append([frozenset(p for p, bit in zip(pts, bits) if bit)
                                       for bits in itertools.product([False, True], repeat=len(pts))])
             else:
-                start_choices.append(list(itertools.product(self.inst.domain(sym.result),
+                start_choices.append(list(itertools.product(self.inst.domain(sym.value_sort),
                                                             repeat=len(pts))))
         out: list[RefState] = []
         seen = set()
@@ -163,3 +165,17 @@ class Evaluator:
 
     def axiom_holds(self, ax: ir.Axiom) -> bool:
         return bool(self.eval(ax.formula, {}, ()))
+
+
+def successors(ev: Evaluator, state: RefState) -> list[tuple[str, tuple[int, ...], RefState]]:
+    """Every (action, arguments, successor) step of a state, by the
+    reference semantics: actions in spec order, arguments in product order
+    (the order of the ground action ids), each distinct successor once."""
+    out = []
+    for action in ev.spec.actions:
+        names = [p.name for p in action.params]
+        for args in ev.valuations(action.params):
+            posts = ev.execute(action.body, dict(zip(names, args)), state)
+            for post in dict.fromkeys(posts):
+                out.append((action.name, args, post))
+    return out

@@ -7,14 +7,14 @@ from dataclasses import dataclass
 
 import z3
 
-from paxcheck.lang import ir
 from paxcheck.config.instance import Instance
-from paxcheck.traces.trace import Step, Trace
 from paxcheck.smt.finite import GroundEncoder, SymState, b_and, b_not, b_or, z3val
+from paxcheck.traces.trace import Trace, from_steps
 
 
 @dataclass(frozen=True)
 class BmcResult:
+    """How deep BMC searched, and a shortest violation if it found one."""
     instance: Instance
     depth_checked: int          # every depth 0..depth_checked was searched
     trace: Trace | None         # a shortest violation, if any
@@ -24,6 +24,7 @@ class BmcResult:
 
 def bmc(inst: Instance, properties: tuple[str, ...], max_depth: int,
         deadlock: bool = False, timeout: float | None = None) -> BmcResult:
+    """Search depth 0, 1, ..., max_depth for a violation; the first found is a shortest one."""
     start = time.monotonic()
     enc = GroundEncoder(inst)
     spec = inst.spec
@@ -41,12 +42,9 @@ def bmc(inst: Instance, properties: tuple[str, ...], max_depth: int,
         ref = [enc.read_state(model, s) for s in states[:k + 1]]
         steps = []
         for i in range(k):
-            g = model.eval(selectors[i], model_completion=True).as_long()
-            action, args = gas[g]
-            named = tuple((p.name, inst.name_of(p.sort, a)) for p, a in zip(action.params, args))
-            actor = named[action.actor][1] if action.actor is not None else None
-            steps.append(Step(action.name, named, actor, ref[i + 1]))
-        tr = Trace(spec, inst, kind, prop, ref[0], tuple(steps))
+            action, args = gas[model.eval(selectors[i], model_completion=True).as_long()]
+            steps.append((action.name, tuple(args), ref[i + 1]))
+        tr = from_steps(inst, kind, prop, ref[0], steps)
         return BmcResult(inst, k, tr, time.monotonic() - start)
 
     def query(goal) -> z3.CheckSatResult:
@@ -105,14 +103,14 @@ def bmc(inst: Instance, properties: tuple[str, ...], max_depth: int,
             for name, pts in ex.state.items():
                 if pts is cur[name]:
                     continue
-                for p, v in pts.items():
-                    if v is not cur[name][p]:
-                        changes.setdefault((name, p), []).append((g, v))
+                for pt, v in pts.items():
+                    if v is not cur[name][pt]:
+                        changes.setdefault((name, pt), []).append((g, v))
         for name, pts in cur.items():
-            for p, v in pts.items():
+            for pt, v in pts.items():
                 value = z3val(v)
-                for g, w in changes.get((name, p), []):
+                for g, w in changes.get((name, pt), []):
                     value = z3.If(sel == g, z3val(w), value)
-                solver.add(nxt[name][p] == value)
+                solver.add(nxt[name][pt] == value)
         states.append(nxt)
     return BmcResult(inst, max_depth, None, time.monotonic() - start)

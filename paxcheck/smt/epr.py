@@ -68,6 +68,7 @@ def sort_graph(formulas: list) -> nx.DiGraph:
 
 
 def is_epr(formulas: list) -> tuple[bool, str]:
+    """Whether a query's quantifier alternations stay in EPR (decidable), and why not."""
     g = sort_graph(formulas)
     try:
         cycle = nx.find_cycle(g)

@@ -13,9 +13,9 @@ from typing import Any
 
 import z3
 
+from paxcheck.config.instance import Instance
 from paxcheck.lang import ir
 from paxcheck.semantics.evaluate import RefState
-from paxcheck.config.instance import Instance
 
 SymState = dict[str, dict[tuple[int, ...], Any]]
 
@@ -127,6 +127,7 @@ class Encoding:
 
 
 class GroundEncoder(Encoding):
+    """The IR over one finite instance, as Z3 terms per ground point."""
     def __init__(self, inst: Instance) -> None:
         self.inst = inst
         self.spec = inst.spec
@@ -146,7 +147,7 @@ class GroundEncoder(Encoding):
                     pts[p] = z3.Bool(name)
                 else:
                     pts[p] = z3.Int(name)
-                    dom = inst.domain(sym.result)
+                    dom = inst.domain(sym.value_sort)
                     self.side.append(z3.And(pts[p] >= dom.start, pts[p] < dom.stop))
             self.open_immutables[sym.name] = pts
         if self.open_immutables:
@@ -177,7 +178,7 @@ class GroundEncoder(Encoding):
                     pts[p] = z3.Bool(name)
                 else:
                     v = z3.Int(name)
-                    dom = self.inst.domain(sym.result)
+                    dom = self.inst.domain(sym.value_sort)
                     ranges.append(z3.And(v >= dom.start, v < dom.stop))
                     pts[p] = v
             state[sym.name] = pts
@@ -187,7 +188,7 @@ class GroundEncoder(Encoding):
         return b_and(eq(z3val(a[s][p]), z3val(b[s][p])) for s in a for p in a[s])
 
     def read_state(self, model: z3.ModelRef, state: SymState) -> RefState:
-        out = []
+        out: list[Any] = []
         for sym in self.spec.mutable_symbols:
             pts = state[sym.name]
             if sym.is_relation:
@@ -208,7 +209,7 @@ class GroundEncoder(Encoding):
                     out = ite(a == d, self.lookup(state, sym, args[:i] + [d] + args[i + 1:]), out)
                 return out
         key = tuple(args)
-        if sym.name in self.open_immutables:
+        if self.open_immutables is not None and sym.name in self.open_immutables:
             return self.open_immutables[sym.name][key]
         if not sym.mutable:
             val = self.inst.interp[sym.name]
@@ -302,7 +303,7 @@ class GroundEncoder(Encoding):
             v = z3.Bool(name)
         else:
             v = z3.Int(name)
-            dom = self.inst.domain(sym.result)
+            dom = self.inst.domain(sym.value_sort)
             out.constraints.append(z3.And(v >= dom.start, v < dom.stop))
         out.fresh.append(v)
         return v

@@ -10,14 +10,13 @@ datatypes, so the quantifier-alternation (EPR) analysis applies to it."""
 from __future__ import annotations
 
 import itertools
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any
 
 import z3
 
 from paxcheck.lang import ir
-from paxcheck.semantics.evaluate import RefState
-from paxcheck.config.instance import Instance
 from paxcheck.smt.finite import Encoding, Exec, b_and, b_not, b_or, z3val
 
 # a state maps each mutable symbol to an accessor: list[OV] -> Bool | OV
@@ -76,6 +75,7 @@ class SymbolDecls:
 
 
 class FOEncoder(Encoding):
+    """The IR for every instance size: sorts as Z3 sorts, symbols as functions."""
     def __init__(self, spec: ir.Spec) -> None:
         self.spec = spec
         self.sorts = {s.name: z3.DeclareSort(s.name) for s in spec.sorts}
@@ -119,8 +119,8 @@ class FOEncoder(Encoding):
             if sym.is_relation:
                 rel[pattern] = z3.Function(base, *args, z3.BoolSort())
             else:
-                val[pattern] = z3.Function(base, *args, self.sorts[sym.result.name])
-                if sym.result.option:
+                val[pattern] = z3.Function(base, *args, self.sorts[sym.value_sort.name])
+                if sym.value_sort.option:
                     isnone[pattern] = z3.Function(f"{base}_isnone", *args, z3.BoolSort())
         return SymbolDecls(sym, rel, val, isnone)
 
@@ -133,7 +133,7 @@ class FOEncoder(Encoding):
             if sym.is_relation:
                 return d.rel[pattern](*vals)
             v = d.val[pattern](*vals)
-            return OV(d.isnone[pattern](*vals) if sym.result.option else False, v)
+            return OV(d.isnone[pattern](*vals) if sym.value_sort.option else False, v)
 
         def access(args: list[OV], k: int = 0, pattern: tuple[bool, ...] = ()):
             if k == len(opt):

@@ -13,14 +13,12 @@ from typing import Any
 
 import z3
 
+from paxcheck.config.instance import NONE, Instance
 from paxcheck.lang import ir
 from paxcheck.semantics.evaluate import Evaluator, RefState
-from paxcheck.config.instance import NONE, Instance
-import os
 from paxcheck.smt.epr import is_epr
-_DEBUG = bool(os.environ.get("PAXCHECK_DEBUG"))
-from paxcheck.smt.first_order import FOEncoder, OV
-from paxcheck.smt.finite import GroundEncoder, b_and, b_not, z3val
+from paxcheck.smt.finite import GroundEncoder, b_not, z3val
+from paxcheck.smt.first_order import OV, FOEncoder
 
 
 @dataclass(frozen=True)
@@ -37,6 +35,7 @@ class CTI:
 
 @dataclass
 class Obligation:
+    """One proof obligation (initiation, consecution or transition) and its verdict."""
     name: str
     kind: str
     property: str
@@ -51,6 +50,7 @@ class Obligation:
 
 @dataclass
 class ProofResult:
+    """Every obligation of a proof, and whether the axioms are consistent."""
     spec: ir.Spec
     mode: str                   # 'unbounded' | 'instance'
     invariants: tuple[str, ...]
@@ -179,7 +179,7 @@ class _FOBackend(_Backend):
             if sym.is_relation:
                 return frozenset(p for p in pts if z3.is_true(model.eval(
                     z3val(acc([ov(s, i) for s, i in zip(sym.params, p)])), model_completion=True)))
-            vals = {p: value(sym.result, acc([ov(s, i) for s, i in zip(sym.params, p)]))
+            vals = {p: value(sym.value_sort, acc([ov(s, i) for s, i in zip(sym.params, p)]))
                     for p in pts}
             return vals
 
@@ -421,7 +421,6 @@ def prove(spec: ir.Spec, instance: Instance | None = None, timeout: float = 30.0
                 return
             if verdict == "core":
                 chosen += [(p, f) for p, f in assumptions if p.name in found and (p, f) not in chosen]
-                if _DEBUG: print("  core", sorted(found))
         while True:
             left = timeout - (time.monotonic() - t0)
             if any(q is False for q in query):
@@ -454,7 +453,6 @@ def prove(spec: ir.Spec, instance: Instance | None = None, timeout: float = 30.0
             # one at a time, the simplest first: every extra quantified
             # assumption makes the next model harder for Z3 to find
             chosen.append(min(broken, key=lambda pf: _size(pf[0].formula)))
-            if _DEBUG: print("  +", chosen[-1][0].name, [p.name for p, _ in broken], round(time.monotonic() - t0, 2))
         if res == z3.unsat:
             ob.verdict = "proved"
         elif res == z3.unknown:

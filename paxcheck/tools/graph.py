@@ -1,6 +1,6 @@
 """The reachable state graph of a bounded model, exported through networkx.
 
-`build_graph` explores breadth-first with the compiled engine and keeps
+`build_graph` runs an engine (search/api.py) with a Visitor that keeps
 every state and transition: nodes are states (BFS order: `s0`, `s1`, ...),
 edges the distinct (state, ground action, successor) triples, so the counts
 are the `distinct states` and `transitions` of `paxcheck check`. Node
@@ -16,14 +16,19 @@ shortest violating path); edge attributes: `label` (the ground action),
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import networkx as nx
 
-from paxcheck.ground.grounder import CompiledInstance
-from paxcheck.errors import PaxError
 from paxcheck.config.model import Model
+from paxcheck.errors import PaxError
+from paxcheck.ground.ground import GroundInstance, ground
+from paxcheck.lang import ir
+from paxcheck.search.api import Checks, Limits, Violation, run
+from paxcheck.semantics.evaluate import Evaluator, RefState
 from paxcheck.traces.trace import state_json
 
 DEFAULT_MAX_STATES = 10_000
@@ -42,10 +47,9 @@ class GraphResult:
     path: list[str]        # node ids of the shortest violating path
 
 
-def _summary(compiled: CompiledInstance, s: int) -> str:
-    inst = compiled.inst
+def _summary(ground: GroundInstance, s: Any) -> str:
     lines = []
-    for name, val in state_json(inst, compiled.layout.decode(s)).items():
+    for name, val in state_json(ground.inst, ground.decode(s) if isinstance(s, int) else s).items():
         if isinstance(val, list):
             rows = " ".join("(" + ",".join(r) + ")" if len(r) != 1 else r[0] for r in val)
             lines.append(f"{name}: {rows or '-'}")
@@ -56,84 +60,74 @@ def _summary(compiled: CompiledInstance, s: int) -> str:
     return "\n".join(lines)
 
 
+class _GraphBuilder:
+    """A Visitor that adds every state and transition of one instance's run
+    to the graph, with BFS depths and each state's broken invariants."""
+
+    def __init__(self, g: nx.MultiDiGraph, ground: GroundInstance, prefix: str,
+                 invariants: list[tuple[str, Callable[[RefState], bool]]]) -> None:
+        self.g, self.ground, self.prefix, self.invariants = g, ground, prefix, invariants
+        self.depth: list[int] = []
+        self.index: dict[Any, int] = {}
+        self.transitions = 0
+
+    def nid(self, i: int) -> str:
+        return f"{self.prefix}s{i}"
+
+    def state(self, index: int, state: Any, parent: int, gid: int) -> None:
+        self.index[state] = index
+        self.depth.append(self.depth[parent] + 1 if parent >= 0 else 0)
+        ref = self.ground.decode(state) if isinstance(state, int) else state
+        bad = [name for name, holds in self.invariants if not holds(ref)]
+        self.g.add_node(self.nid(index), label=_summary(self.ground, state), initial=parent < 0,
+                        depth=self.depth[index], violates=",".join(bad), violation=False,
+                        instance=self.ground.inst.describe())
+
+    def transition(self, src: int, gid: int, dst: int) -> None:
+        ga = self.ground.ground_actions[gid]
+        args = dict(self.ground.named_args(gid))
+        self.g.add_edge(self.nid(src), self.nid(dst), key=gid, label=self.ground.label(gid),
+                        action=ga.action.name, args=json.dumps(args), violation=False)
+        self.transitions += 1
+
+    def marked(self, v: Violation) -> tuple[str, list[str], list[tuple[str, str, int]]]:
+        """The engine's shortest violation as graph nodes and edges (no
+        symmetry here, so its states are the graph's own)."""
+        ids = [self.nid(self.index[s]) for s in v.states]
+        return f"{v.kind} {v.property}", ids, list(zip(ids, ids[1:], v.steps))
+
+
+def _holds(ev: Evaluator, formula: ir.Expr) -> Callable[[RefState], bool]:
+    return lambda s: bool(ev.eval(formula, {}, s))
+
+
 def build_graph(model: Model, properties: tuple[str, ...] | None = None,
-                max_states: int = DEFAULT_MAX_STATES) -> GraphResult:
+                max_states: int = DEFAULT_MAX_STATES, engine: str = "python",
+                workers: int | None = None) -> GraphResult:
+    """The reachable state graph of every instance of a model, via an engine run."""
     props = tuple(properties) if properties is not None else model.config.properties
+    model.spec.properties_named(props)
     g = nx.MultiDiGraph(name=Path(model.path).stem, model=model.path, spec=model.spec.file)
     total_states = total_edges = 0
     first: tuple[str, list[str], list[tuple[str, str, int]]] | None = None
     many = len(model.instances) > 1
+    ev_props = [p for p in model.spec.properties_named(props) if not p.two_state]
     for k, inst in enumerate(model.instances):
-        compiled = CompiledInstance(inst, props)
-        prefix = f"i{k}." if many else ""
-        states: list[int] = []
-        index: dict[int, int] = {}
-        parent: list[int] = []
-        via: list[int] = []
-        depth: list[int] = []
-
-        def nid(i: int) -> str:
-            return f"{prefix}s{i}"
-
-        def path_to(i: int) -> tuple[list[str], list[tuple[str, str, int]]]:
-            nodes, edges = [], []
-            while i >= 0:
-                nodes.append(nid(i))
-                if parent[i] >= 0:
-                    edges.append((nid(parent[i]), nid(i), via[i]))
-                i = parent[i]
-            return nodes[::-1], edges[::-1]
-
-        def add(t: int, p: int, gid: int) -> int:
-            if total_states + len(states) >= max_states:
-                raise GraphTooLarge(
-                    f"the state graph has more than {max_states:,} states; raise --max-states "
-                    "or use a smaller model (a graph that size is not readable anyway)")
-            i = len(states)
-            states.append(t)
-            index[t] = i
-            parent.append(p)
-            via.append(gid)
-            depth.append(depth[p] + 1 if p >= 0 else 0)
-            bad = [prop.name for prop, fn in compiled.invariants if not fn(t)]
-            g.add_node(nid(i), label=_summary(compiled, t), initial=p < 0, depth=depth[i],
-                       violates=",".join(bad), violation=False, instance=inst.describe())
-            return i
-
-        for s0 in compiled.initial_states:
-            if s0 not in index:
-                i = add(s0, -1, -1)
-                bad = g.nodes[nid(i)]["violates"]
-                if bad and first is None:
-                    first = (f"invariant {bad.split(',')[0]}", *path_to(i))
-        i = 0
-        while i < len(states):
-            s = states[i]
-            for gid, t in compiled.successors(s):
-                j = index.get(t)
-                if j is None:
-                    j = add(t, i, gid)
-                    bad = g.nodes[nid(j)]["violates"]
-                    # the engine checks transitions before the new state's invariants
-                    pending = (f"invariant {bad.split(',')[0]}", *path_to(j)) if bad else None
-                else:
-                    pending = None
-                ga = compiled.ground_actions[gid]
-                args = {p.name: inst.name_of(p.sort, a) for p, a in zip(ga.action.params, ga.args)}
-                g.add_edge(nid(i), nid(j), key=gid, label=compiled.label(gid),
-                           action=ga.action.name, args=json.dumps(args), violation=False)
-                total_edges += 1
-                if first is None:
-                    for prop, fn in compiled.transition_props:
-                        if not fn(s, t):
-                            nodes, edges = path_to(i)
-                            first = (f"transition {prop.name}", nodes + [nid(j)],
-                                     edges + [(nid(i), nid(j), gid)])
-                            break
-                if first is None and pending is not None:
-                    first = pending
-            i += 1
-        total_states += len(states)
+        gi = ground(inst)
+        evaluator = Evaluator(inst)
+        invariants = [(p.name, _holds(evaluator, p.formula)) for p in ev_props]
+        builder = _GraphBuilder(g, gi, f"i{k}." if many else "", invariants)
+        left = max_states - total_states
+        res = run(gi, Limits(max_states=left), Checks(props, keep_going=True),
+                  engine=engine, workers=workers, visitor=builder)
+        if res.stop is not None:
+            raise GraphTooLarge(
+                f"the state graph has more than {max_states:,} states; raise --max-states "
+                "or use a smaller model (a graph that size is not readable anyway)")
+        if first is None and res.violations:
+            first = builder.marked(res.violations[0])
+        total_states += len(builder.depth)
+        total_edges += builder.transitions
     path: list[str] = []
     violation = None
     if first is not None:
@@ -148,6 +142,7 @@ def build_graph(model: Model, properties: tuple[str, ...] | None = None,
 
 # ---- writers -------------------------------------------------------------------
 def write_graphml(g: nx.MultiDiGraph, path: str | Path) -> None:
+    """Write the graph as GraphML (networkx)."""
     nx.write_graphml(g, str(path))
 
 
@@ -188,4 +183,5 @@ def to_dot(g: nx.MultiDiGraph) -> str:
 
 
 def write_dot(g: nx.MultiDiGraph, path: str | Path) -> None:
+    """Write the graph as Graphviz DOT."""
     Path(path).write_text(to_dot(g), encoding="utf-8")

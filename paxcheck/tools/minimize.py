@@ -14,22 +14,24 @@ first that violates the property is the answer, with a shortest trace (over
 all its interpretations, when the model has several)."""
 from __future__ import annotations
 
+import functools
 import itertools
 import sys
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 if sys.version_info >= (3, 11):
     import tomllib
 else:  # pragma: no cover
     import tomli as tomllib
 
-from paxcheck.traces import trace as T
-from paxcheck.ground.grounder import CompiledInstance
-from paxcheck.errors import PaxError
-from paxcheck.search.python import Limits, explore
 from paxcheck.config.model import Model, build_model
+from paxcheck.errors import PaxError
+from paxcheck.ground.ground import ground
+from paxcheck.search.api import Checks, Limits, run
+from paxcheck.traces import trace as T
 
 
 @dataclass(frozen=True)
@@ -53,6 +55,7 @@ class Candidate:
 
 @dataclass(frozen=True)
 class MinimizeResult:
+    """The given configuration, the smallest violating one and its trace."""
     properties: tuple[str, ...]   # what was minimized for
     given: Candidate              # the model as written
     smallest: Candidate | None    # the smallest violating configuration
@@ -77,24 +80,24 @@ Progress = Callable[[Candidate], None]
 
 def minimize(model: Model, properties: tuple[str, ...] | None = None,
              limits: Limits = Limits(), data: dict[str, Any] | None = None,
-             progress: Progress | None = None) -> MinimizeResult:
-    """`data` is the model's TOML table; read from `model.path` when not given."""
+             progress: Progress | None = None, engine: str = "python",
+             workers: int | None = None) -> MinimizeResult:
+    """`data` is the model's TOML table; read from `model.path` when not
+    given. Each configuration is checked with `engine` (search/api.py)."""
     if data is None:
         data = _read(model.path)
-    limits = Limits(limits.max_states, limits.timeout, False, False)
     props = tuple(properties) if properties else model.config.properties
-    for p in props:
-        if p not in model.spec.property_map:
-            raise PaxError(f"unknown property '{p}' (spec has: "
-                           f"{', '.join(model.spec.property_map) or 'none'})")
+    model.spec.properties_named(props)
+    check = functools.partial(_check, engine=engine, workers=workers)
     sorts = data.get("sorts", {})
     given_sizes = tuple((s, len(v) if isinstance(v, list) else v) for s, v in sorts.items())
-    given, tr = _check(model, given_sizes, props, limits)
+    given, tr = check(model, given_sizes, props, limits)
     if progress:
         progress(given)
     if given.status != "violated":
         return MinimizeResult(props, given, None, None)
     if not properties:  # minimize for the property the model violates first
+        assert given.prop is not None
         props = (given.prop,)
     best, best_trace = given, tr
     tried = []
@@ -104,7 +107,7 @@ def minimize(model: Model, properties: tuple[str, ...] | None = None,
         except PaxError as err:
             cand = Candidate(sizes, "skipped", reason=err.message)
         else:
-            cand, ctr = _check(cand_model, sizes, props, limits)
+            cand, ctr = check(cand_model, sizes, props, limits)
             if cand.status == "violated":
                 best, best_trace = cand, ctr
         tried.append(cand)
@@ -140,18 +143,21 @@ def _resize(data: dict[str, Any], sizes) -> dict[str, Any]:
     return out
 
 
-def _check(model: Model, sizes, props, limits: Limits) -> tuple[Candidate, T.Trace | None]:
+def _check(model: Model, sizes: tuple[tuple[str, int], ...], props: tuple[str, ...],
+           limits: Limits, engine: str, workers: int | None
+           ) -> tuple[Candidate, T.Trace | None]:
     """Explore every interpretation; keep a shortest violation."""
     best = None  # (length, index, instance, trace)
     states = 0
     incomplete = None
     for k, inst in enumerate(model.instances):
-        res = explore(CompiledInstance(inst, props), limits)
+        g = ground(inst)
+        res = run(g, limits, Checks(props), engine=engine, workers=workers)
         states += res.stats.distinct
         if res.violations:
             v = res.violations[0]
             if best is None or v.length < best[0]:
-                best = (v.length, k, inst, T.from_violation(res.compiled, v))
+                best = (v.length, k, inst, T.from_violation(g, v))
         elif not res.complete and incomplete is None:
             incomplete = res.stop_reason
     if best is not None:

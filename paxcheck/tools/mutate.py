@@ -50,16 +50,18 @@ import os
 import re
 import sys
 import time
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Iterator
+from typing import Any
 
-from paxcheck.lang import ir
-from paxcheck.ground.grounder import CompiledInstance
-from paxcheck.errors import PaxError, Span
-from paxcheck.search.python import Limits, explore
 from paxcheck.config.model import Model, build_model
+from paxcheck.errors import PaxError, Span
+from paxcheck.ground.ground import GroundInstance, ground
+from paxcheck.lang import ir
 from paxcheck.lang.typecheck import load_spec_text
+from paxcheck.search.api import Checks, Limits, run
+from paxcheck.search.python import PythonKernel
 
 DEFAULT_MAX_STATES = 1_000_000
 DEFAULT_TIMEOUT = 60.0
@@ -200,6 +202,7 @@ def _block_positions(stmts: tuple, scope: Scope, rebuild_block) -> Iterator[_Pos
 # ---- mutants ---------------------------------------------------------------------
 @dataclass
 class Mutant:
+    """One single-point change of the spec, as a text edit."""
     id: int
     operator: str
     action: str
@@ -213,6 +216,7 @@ class Mutant:
 
 @dataclass
 class Result:
+    """How a mutant fared: killed (by what), survived (and how it behaves), or not decided."""
     status: str                      # 'killed' | 'survived' | 'out-of-budget' | 'skipped' | 'error'
     property: str | None = None      # the property that killed it
     kind: str | None = None          # invariant | transition | deadlock
@@ -449,49 +453,73 @@ class Budget:
 _WORKER: dict[str, Any] = {}
 
 
-def reachable(compiled: CompiledInstance, max_states: int) -> list[int] | None:
+class _Collect:
+    """A Visitor keeping every state of a run, in BFS order."""
+
+    def __init__(self) -> None:
+        self.states: list[Any] = []
+
+    def state(self, index: int, state: Any, parent: int, gid: int) -> None:
+        self.states.append(state)
+
+    def transition(self, src: int, gid: int, dst: int) -> None:
+        pass
+
+
+def reachable(g: GroundInstance, max_states: int, engine: str = "python",
+              workers: int | None = None) -> list[int] | None:
     """Every reachable state, breadth-first (None past the limit)."""
-    states = list(dict.fromkeys(compiled.initial_states))
-    seen = set(states)
-    i = 0
-    while i < len(states):
-        for _, t in compiled.successors(states[i]):
-            if t not in seen:
-                if len(seen) >= max_states:
-                    return None
-                seen.add(t)
-                states.append(t)
-        i += 1
-    return states
+    seen = _Collect()
+    res = run(g, Limits(max_states=max_states), Checks(), engine=engine, workers=workers,
+              visitor=seen)
+    return seen.states if res.complete else None
 
 
-def compare_behaviour(mutant: CompiledInstance, original: CompiledInstance,
-                      original_states: frozenset[int], max_states: int, res: Result) -> None:
-    """Add to `res` how the mutant's reachable states and state changes (steps
-    s -> t with t != s; stuttering steps are invisible to state properties)
-    differ from the original's on one instance."""
-    states = list(dict.fromkeys(mutant.initial_states))
-    seen = set(states)
-    i = 0
-    while i < len(states):
-        s = states[i]
-        succ = {t for _, t in mutant.successors(s)}
+class Behaviour:
+    """A Visitor comparing a mutant's run with the original, exactly: how
+    its reachable states and state changes (steps s -> t with t != s;
+    stuttering steps are invisible to state properties) differ from the
+    original's on one instance. Engines report transitions grouped by
+    source in BFS order, so each state is compared as soon as the next
+    source begins, and states with no transition at all are the gaps."""
+
+    def __init__(self, original: Callable[[int], list[tuple[int, int]]],
+                 original_states: frozenset[int], res: Result) -> None:
+        self.original, self.original_states, self.res = original, original_states, res
+        self.states: list[int] = []
+        self.cur = -1              # the source whose successors are being collected
+        self.succ: set[int] = set()
+
+    def state(self, index: int, state: Any, parent: int, gid: int) -> None:
+        self.states.append(state)
+
+    def transition(self, src: int, gid: int, dst: int) -> None:
+        if src != self.cur:
+            self._advance(src)
+        self.succ.add(self.states[dst])
+
+    def _advance(self, src: int) -> None:
+        if self.cur >= 0:
+            self._compare(self.states[self.cur], self.succ)
+        for gap in range(self.cur + 1, src):
+            self._compare(self.states[gap], set())
+        self.cur, self.succ = src, set()
+
+    def _compare(self, s: int, succ: set[int]) -> None:
+        res = self.res
         moves = succ - {s}
-        if s in original_states:
-            before = {t for _, t in original.successors(s)} - {s}
+        if s in self.original_states:
+            before = {t for _, t in self.original(s)} - {s}
             res.new_steps += len(moves - before)
             res.lost_steps += len(before - moves)
         else:
             res.new_states += 1
             res.new_steps += len(moves)
-        for t in succ:
-            if t not in seen:
-                if len(seen) >= max_states:
-                    raise PaxError("state limit reached while comparing with the original")
-                seen.add(t)
-                states.append(t)
-        i += 1
-    res.lost_states += len(original_states - seen)
+
+    def finish(self) -> None:
+        """After a complete run: compare the last states, count lost ones."""
+        self._advance(len(self.states))
+        self.res.lost_states += len(self.original_states - set(self.states))
 
 
 def _classify(res: Result) -> str:
@@ -502,21 +530,24 @@ def _classify(res: Result) -> str:
     return "equivalent"
 
 
-def check_spec(spec: ir.Spec, model: Model, budget: Budget) -> tuple[Result, list]:
-    """Check a spec (the original or a mutant) on the model's instances; also
-    returns the compiled instances."""
+def check_spec(spec: ir.Spec, model: Model, budget: Budget, engine: str = "python",
+               behaviour: Callable[[int, Result], Behaviour] | None = None) -> Result:
+    """Check a spec (the original or a mutant) on the model's instances;
+    with `behaviour` (instance index, result -> a Behaviour visitor), a
+    survivor is also compared with the original in the same runs."""
     start = time.monotonic()
     props = model.config.properties
     total = Result("survived")
-    compiled_all: list[CompiledInstance] = []
-    for inst in model.instances:
+    visitors: list[Behaviour] = []
+    for k, inst in enumerate(model.instances):
         left = budget.timeout - (time.monotonic() - start)
         if left <= 0:
             total.status, total.reason = "out-of-budget", f"timeout after {budget.timeout:g} s"
             break
-        compiled = CompiledInstance(dataclasses.replace(inst, spec=spec), props)
-        compiled_all.append(compiled)
-        res = explore(compiled, Limits(budget.max_states, left, model.config.deadlock))
+        visitor = behaviour(k, total) if behaviour is not None else None
+        res = run(ground(dataclasses.replace(inst, spec=spec)),
+                  Limits(budget.max_states, left), Checks(props, model.config.deadlock),
+                  engine=engine, workers=1, visitor=visitor)
         total.states += res.stats.distinct
         total.transitions += res.stats.transitions
         if res.violations:
@@ -527,34 +558,42 @@ def check_spec(spec: ir.Spec, model: Model, budget: Budget) -> tuple[Result, lis
         if not res.complete:
             total.status, total.reason = "out-of-budget", res.stop_reason
             break
+        if visitor is not None:
+            visitors.append(visitor)
+    if total.status == "survived" and behaviour is not None:
+        for visitor in visitors:
+            visitor.finish()
+        total.behaviour = _classify(total)
     total.seconds = time.monotonic() - start
-    return total, compiled_all
+    return total
 
 
 def _init_worker(model: Model, budget: Budget, original_spec: ir.Spec,
-                 original_states: list[frozenset[int]]) -> None:
+                 original_states: list[frozenset[int]], engine: str) -> None:
     _WORKER.clear()
-    _WORKER.update(model=model, budget=budget, spec=original_spec, states=original_states)
+    _WORKER.update(model=model, budget=budget, spec=original_spec, states=original_states,
+                   engine=engine)
 
 
-def _original_compiled() -> list[CompiledInstance]:
-    if "compiled" not in _WORKER:
-        model, spec = _WORKER["model"], _WORKER["spec"]
-        _WORKER["compiled"] = [CompiledInstance(dataclasses.replace(i, spec=spec), ())
-                               for i in model.instances]
-    return _WORKER["compiled"]
+def _original_successors(k: int) -> Callable[[int], list[tuple[int, int]]]:
+    """The original spec's successor function on instance k, generated once
+    per worker (the comparison asks it about single states)."""
+    kernels = _WORKER.setdefault("kernels", {})
+    if k not in kernels:
+        inst = _WORKER["model"].instances[k]
+        kernels[k] = PythonKernel(ground(dataclasses.replace(inst, spec=_WORKER["spec"])))
+    return kernels[k].successors
 
 
 def _check_mutant(job: tuple[int, str, str]) -> tuple[int, Result]:
     mid, text, file = job
     model, budget = _WORKER["model"], _WORKER["budget"]
+
+    def behaviour(k: int, res: Result) -> Behaviour:
+        return Behaviour(_original_successors(k), _WORKER["states"][k], res)
     try:
         spec = load_spec_text(text, file)
-        res, compiled = check_spec(spec, model, budget)
-        if res.status == "survived":
-            for mut, orig, states in zip(compiled, _original_compiled(), _WORKER["states"]):
-                compare_behaviour(mut, orig, states, budget.max_states, res)
-            res.behaviour = _classify(res)
+        res = check_spec(spec, model, budget, _WORKER["engine"], behaviour)
     except PaxError as err:
         res = Result("error", reason=err.message)
     except Exception as err:  # noqa: BLE001 - one broken mutant must not stop the run
@@ -564,6 +603,7 @@ def _check_mutant(job: tuple[int, str, str]) -> tuple[int, Result]:
 
 @dataclass
 class Report:
+    """Every mutant of a run with its result, and the score."""
     spec_path: str
     model_path: str
     budget: Budget
@@ -605,32 +645,32 @@ def load_model_for(spec_path: str | Path, model_path: str | Path) -> Model:
     return build_model(data, str(mp), text)
 
 
-def run(spec_path: str | Path, model_path: str | Path, budget: Budget = Budget(),
-        workers: int | None = None, operators: tuple[str, ...] = OPERATORS,
-        progress: Callable[[int, int], None] | None = None,
-        properties: tuple[str, ...] | None = None) -> Report:
-    """Generate and check every mutant; `properties` overrides the model's list."""
+def run_mutants(spec_path: str | Path, model_path: str | Path, budget: Budget = Budget(),
+                workers: int | None = None, operators: tuple[str, ...] = OPERATORS,
+                progress: Callable[[int, int], None] | None = None,
+                properties: tuple[str, ...] | None = None, engine: str = "python") -> Report:
+    """Generate and check every mutant; `properties` overrides the model's
+    list; each mutant is checked with `engine` (search/api.py), one
+    mutant per worker process."""
     start = time.monotonic()
     model = load_model_for(spec_path, model_path)
     text = Path(spec_path).read_text(encoding="utf-8")
     spec = load_spec_text(text, str(spec_path))
     config = model.config
     if properties:
-        for name in properties:
-            if name not in spec.property_map:
-                raise PaxError(f"unknown property '{name}' (spec has: "
-                               f"{', '.join(spec.property_map) or 'none'})")
+        spec.properties_named(properties)
         config = dataclasses.replace(config, properties=tuple(properties))
     model = dataclasses.replace(model, spec=spec, config=config, instances=tuple(
         dataclasses.replace(i, spec=spec) for i in model.instances))
-    original, compiled = check_spec(spec, model, budget)
+    original = check_spec(spec, model, budget, engine)
     report = Report(str(spec_path), str(model_path), budget, workers or os.cpu_count() or 1,
                     original, [], properties=config.properties)
     if original.status != "survived":
         what = (f"its property '{original.property}' is violated" if original.status == "killed"
                 else f"checking it does not finish within the budget ({original.reason})")
         raise PaxError(f"mutation testing needs a spec whose properties hold, but {what}")
-    original_states = [frozenset(reachable(c, budget.max_states) or ()) for c in compiled]
+    original_states = [frozenset(reachable(ground(i), budget.max_states, engine) or ())
+                       for i in model.instances]
     report.mutants = generate(spec, text, operators)
     for m in report.mutants:
         if m.skipped:
@@ -638,7 +678,7 @@ def run(spec_path: str | Path, model_path: str | Path, budget: Budget = Budget()
     jobs = [(m.id, m.text, str(spec_path)) for m in report.mutants if not m.skipped]
     done = 0
     if report.workers <= 1 or len(jobs) <= 1:
-        _init_worker(model, budget, spec, original_states)
+        _init_worker(model, budget, spec, original_states, engine)
         for job in jobs:
             mid, res = _check_mutant(job)
             report.results[mid] = res
@@ -649,7 +689,7 @@ def run(spec_path: str | Path, model_path: str | Path, budget: Budget = Budget()
         methods = multiprocessing.get_all_start_methods()
         ctx = multiprocessing.get_context("fork" if "fork" in methods else None)
         with ctx.Pool(report.workers, _init_worker,
-                      (model, budget, spec, original_states)) as pool:
+                      (model, budget, spec, original_states, engine)) as pool:
             for mid, res in pool.imap_unordered(_check_mutant, jobs):
                 report.results[mid] = res
                 done += 1

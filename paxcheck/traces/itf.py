@@ -29,9 +29,10 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from paxcheck.config.instance import Instance
 from paxcheck.lang import ir
 from paxcheck.semantics.evaluate import RefState
-from paxcheck.config.instance import Instance
+from paxcheck.semantics.state import SymbolView, state_view
 from paxcheck.traces.trace import Trace, describe_violation
 
 FORMAT_DESCRIPTION = "https://apalache-mc.org/docs/adr/015adr-trace.html"
@@ -41,31 +42,24 @@ INIT_ACTION = "init"
 NONE_VALUE = "none"
 
 
-def _elem(inst: Instance, sort: ir.SortT, value: int) -> str:
-    return inst.name_of(sort, value)
+def _key(args: tuple[str, ...]) -> Any:
+    return args[0] if len(args) == 1 else {"#tup": list(args)}
 
 
-def _key(inst: Instance, sorts: tuple[ir.SortT, ...], tup: tuple[int, ...]) -> Any:
-    if len(sorts) == 1:
-        return _elem(inst, sorts[0], tup[0])
-    return {"#tup": [_elem(inst, s, x) for s, x in zip(sorts, tup)]}
-
-
-def symbol_value(inst: Instance, sym: ir.Symbol, entry: Any) -> Any:
-    """The ITF value of one mutable symbol in a state (a RefState entry)."""
+def symbol_value(view: SymbolView) -> Any:
+    """The ITF value of one mutable symbol in a state."""
+    sym = view.symbol
     if sym.is_relation:
         if not sym.params:
-            return () in entry
-        return {"#set": [_key(inst, sym.params, t) for t in sorted(entry)]}
+            return bool(view.rows)
+        return {"#set": [_key(r) for r in view.rows]}
     if sym.kind == "individual":
-        return _elem(inst, sym.result, entry[0])
-    return {"#map": [[_key(inst, sym.params, p), _elem(inst, sym.result, v)]
-                     for p, v in zip(inst.points(sym), entry)]}
+        return view.points[0][1]
+    return {"#map": [[_key(args), value] for args, value in view.points]}
 
 
 def state_value(inst: Instance, state: RefState) -> dict[str, Any]:
-    return {sym.name: symbol_value(inst, sym, entry)
-            for sym, entry in zip(inst.spec.mutable_symbols, state)}
+    return {v.symbol.name: symbol_value(v) for v in state_view(inst, state)}
 
 
 def pick_names(spec: ir.Spec) -> list[str]:
@@ -81,6 +75,7 @@ _NONE_PICK = {"tag": "None", "value": {"#tup": []}}
 
 
 def to_itf(trace: Trace, spec_path: str, model_path: str) -> dict[str, Any]:
+    """A Trace in the Informal Trace Format (Apalache's ITF JSON)."""
     inst = trace.instance
     spec = trace.spec
     names = pick_names(spec)

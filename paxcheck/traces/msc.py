@@ -30,9 +30,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from xml.sax.saxutils import escape, quoteattr
 
+from paxcheck.config.instance import Instance
 from paxcheck.lang import ir
 from paxcheck.semantics.evaluate import Evaluator, RefState
-from paxcheck.config.instance import Instance
 from paxcheck.traces.trace import Step, Trace, diff_json
 
 ENV = "env"
@@ -131,6 +131,7 @@ def _lifeline_id(sort: str, element: str) -> str:
 
 
 def build_chart(trace: Trace) -> Chart:
+    """A Trace as a message-sequence chart: lifelines, local events, arrows."""
     spec, inst = trace.spec, trace.instance
     ev = Evaluator(inst)
     messages = [s for s in spec.mutable_symbols if s.message]
@@ -238,6 +239,7 @@ def _num(x: float) -> str:
 
 
 def render_svg(chart: Chart) -> str:
+    """A chart as SVG text."""
     n_rows = len(chart.events)
     widest = max([_text_w(e.label) + 16 for e in chart.events] +
                  [_text_w(a.message) * 0.6 for a in chart.arrows] + [120])
@@ -392,29 +394,5 @@ def render_svg(chart: Chart) -> str:
 
 
 def to_svg(trace: Trace) -> str:
+    """A Trace's message-sequence chart as SVG text."""
     return render_svg(build_chart(trace))
-
-
-# ---- traces from their JSON files ------------------------------------------------
-def read_trace(path: str | Path) -> Trace:
-    """A paxcheck trace JSON file back as a Trace (its model is loaded to get the
-    spec and instance). Raises PaxError on a bad file."""
-    from paxcheck.errors import PaxError
-    from paxcheck.traces.replay import apply_changes, state_from_json, trace_instance
-
-    data, inst = trace_instance(path)
-    if inst is None:
-        raise PaxError(f"{path}: the trace's instance is not an instance of its model")
-    state = state_from_json(inst, data.get("initial"))
-    initial = state
-    steps = []
-    for i, st in enumerate(data.get("steps", []), 1):
-        action = inst.spec.action_map.get(st.get("action"))
-        if action is None:
-            raise PaxError(f"{path}: step {i}: unknown action {st.get('action')!r}")
-        args = tuple((p.name, str(st["args"][p.name])) for p in action.params)
-        state = apply_changes(inst, state, st.get("changes", {}), f"step {i}")
-        actor = args[action.actor][1] if action.actor is not None else None
-        steps.append(Step(action.name, args, actor, state))
-    v = data.get("violation", {})
-    return Trace(inst.spec, inst, v.get("kind"), v.get("property"), initial, tuple(steps))

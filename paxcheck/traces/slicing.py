@@ -17,9 +17,8 @@ from __future__ import annotations
 
 import re
 
+from paxcheck.semantics.evaluate import Evaluator, RefState, successors
 from paxcheck.traces import trace as T
-from paxcheck.semantics.evaluate import Evaluator, RefState
-from paxcheck.search.reference import successors
 
 MARK = "   (not needed)"
 
@@ -53,6 +52,7 @@ def _violates(ev: Evaluator, trace: T.Trace, calls) -> bool:
         frontier = nxt
     if trace.kind == "deadlock":
         return any(not successors(ev, s) for _, s in frontier)
+    assert trace.property is not None
     formula = trace.spec.property_map[trace.property].formula
     if trace.kind == "transition":
         return bool(calls) and any(not ev.eval(formula, {}, s, pre=p) for p, s in frontier)

@@ -2,15 +2,17 @@
 form, text and JSON. JSON schema (version 1) is documented in README.md."""
 from __future__ import annotations
 
+import builtins
 import json
 from dataclasses import dataclass
 from typing import Any
 
-from paxcheck.lang import ir
-from paxcheck.ground.grounder import CompiledInstance
-from paxcheck.semantics.evaluate import RefState
-from paxcheck.search.python import Violation
 from paxcheck.config.instance import Instance
+from paxcheck.ground.ground import GroundInstance
+from paxcheck.lang import ir
+from paxcheck.search.api import Violation
+from paxcheck.semantics.evaluate import RefState
+from paxcheck.semantics.state import state_view, views_json
 
 FORMAT = "paxcheck-trace"
 VERSION = 1
@@ -18,6 +20,7 @@ VERSION = 1
 
 @dataclass(frozen=True)
 class Step:
+    """One step of a trace: the ground action (named) and the state after it."""
     action: str
     args: tuple[tuple[str, str], ...]   # (parameter, element)
     actor: str | None
@@ -26,6 +29,7 @@ class Step:
 
 @dataclass(frozen=True)
 class Trace:
+    """A counterexample: an initial state, steps, and the property it violates."""
     spec: ir.Spec
     instance: Instance
     kind: str               # 'invariant' | 'transition' | 'deadlock'
@@ -33,58 +37,60 @@ class Trace:
     initial: RefState
     steps: tuple[Step, ...]
 
-    @property
+    @builtins.property   # the field 'property' shadows the decorator here
     def length(self) -> int:
         return len(self.steps)
 
 
-def from_violation(compiled: CompiledInstance, v: Violation) -> Trace:
-    inst = compiled.inst
-    decode = compiled.layout.decode
-    steps = []
-    for gid, s in zip(v.steps, v.states[1:]):
-        ga = compiled.ground_actions[gid]
-        args = tuple((p.name, inst.name_of(p.sort, a)) for p, a in zip(ga.action.params, ga.args))
-        actor = args[ga.action.actor][1] if ga.action.actor is not None else None
-        steps.append(Step(ga.action.name, args, actor, decode(s)))
-    return Trace(inst.spec, inst, v.kind, v.property, decode(v.states[0]), tuple(steps))
+def from_steps(inst: Instance, kind: str, prop: str | None, initial: RefState,
+               steps: list[tuple[str, tuple[int, ...], RefState]] | tuple = ()) -> Trace:
+    """The one Trace constructor: (action name, argument values, state
+    after) per step, as engines, BMC and counterexamples to induction have
+    them."""
+    out = []
+    for name, args, post in steps:
+        action = inst.spec.action_map[name]
+        named = tuple((p.name, inst.name_of(p.sort, a)) for p, a in zip(action.params, args))
+        actor = named[action.actor][1] if action.actor is not None else None
+        out.append(Step(action.name, named, actor, post))
+    return Trace(inst.spec, inst, kind, prop, initial, tuple(out))
+
+
+def from_violation(ground: GroundInstance, v: Violation) -> Trace:
+    """An engine's violation path as a Trace (packed states are decoded;
+    the reference engine's states are already RefStates)."""
+    def decode(s: object) -> RefState:
+        return ground.decode(s) if isinstance(s, int) else s  # type: ignore[return-value]
+    steps = [(ground.ground_actions[g].action.name, ground.ground_actions[g].args, decode(s))
+             for g, s in zip(v.steps, v.states[1:])]
+    return from_steps(ground.inst, v.kind, v.property, decode(v.states[0]), steps)
 
 
 # ---- state rendering --------------------------------------------------------
-def _row(inst: Instance, sorts, tup) -> list[str]:
-    return [inst.name_of(s, x) for s, x in zip(sorts, tup)]
-
-
 def state_json(inst: Instance, state: RefState) -> dict[str, Any]:
-    out: dict[str, Any] = {}
-    for sym, entry in zip(inst.spec.mutable_symbols, state):
-        if sym.is_relation:
-            out[sym.name] = sorted(_row(inst, sym.params, t) for t in entry)
-        elif sym.kind == "individual":
-            out[sym.name] = inst.name_of(sym.result, entry[0])
-        else:
-            out[sym.name] = {",".join(_row(inst, sym.params, p)): inst.name_of(sym.result, v)
-                             for p, v in zip(inst.points(sym), entry)}
-    return out
+    return views_json(state_view(inst, state))
 
 
 def diff_json(inst: Instance, before: RefState, after: RefState) -> dict[str, Any]:
+    """What a step changed: a relation's added and removed rows, an
+    individual's new value, a function's changed points."""
     out: dict[str, Any] = {}
-    for sym, a, b in zip(inst.spec.mutable_symbols, before, after):
+    for a, b, va, vb in zip(before, after, state_view(inst, before), state_view(inst, after)):
         if a == b:
             continue
-        if sym.is_relation:
-            out[sym.name] = {"added": sorted(_row(inst, sym.params, t) for t in b - a),
-                             "removed": sorted(_row(inst, sym.params, t) for t in a - b)}
-        elif sym.kind == "individual":
-            out[sym.name] = inst.name_of(sym.result, b[0])
+        name = va.symbol.name
+        if va.symbol.is_relation:
+            out[name] = {"added": sorted(list(r) for r in set(vb.rows) - set(va.rows)),
+                         "removed": sorted(list(r) for r in set(va.rows) - set(vb.rows))}
+        elif va.symbol.kind == "individual":
+            out[name] = vb.points[0][1]
         else:
-            out[sym.name] = {",".join(_row(inst, sym.params, p)): inst.name_of(sym.result, y)
-                             for p, x, y in zip(inst.points(sym), a, b) if x != y}
+            out[name] = {",".join(k): y for (k, x), (_, y) in zip(va.points, vb.points) if x != y}
     return out
 
 
 def to_json(trace: Trace, spec_path: str, model_path: str) -> dict[str, Any]:
+    """A Trace in the trace-file JSON (format paxcheck-trace, version 1)."""
     inst = trace.instance
     steps = []
     prev = trace.initial
@@ -130,12 +136,14 @@ def _state_lines(inst: Instance, state: RefState, indent: str) -> list[str]:
 def describe_violation(kind: str, prop: str | None, spec: ir.Spec) -> str:
     if kind == "deadlock":
         return "deadlock (a state with no successor)"
+    assert prop is not None
     p = spec.property_map[prop]
     what = "two-state property" if p.two_state else f"{p.kind} property"
     return f"{what} '{prop}'"
 
 
 def to_text(trace: Trace) -> str:
+    """A Trace for people: the initial state, then each step's changes."""
     inst = trace.instance
     head = (f"Counterexample: {describe_violation(trace.kind, trace.property, trace.spec)} "
             f"violated after {trace.length} step{'s' if trace.length != 1 else ''}")

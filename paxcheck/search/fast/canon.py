@@ -35,7 +35,7 @@ SIGNATURES = {
 }
 
 
-def canon_source(sym: "Symmetry", nwords: int) -> tuple[str, dict[str, Table]]:
+def canon_source(sym: Symmetry, nwords: int) -> tuple[str, dict[str, Table]]:
     """Source of `_canon(s, best, img)` (s := its representative) and
     `canon_batch(rows, lo, hi, best, img)`, with their lookup tables."""
     tables: dict[str, Table] = {}

@@ -1,5 +1,5 @@
 """Machine-code kernels for one instance, generated from the same grounding
-as the Python engine (compiler.py); only the rendering of state reads and
+as the Python engine (ground/grounder.py); only the rendering of state reads and
 writes differs (WordCode), and llvm.py compiles the result.
 
 A state is a row of int64 words: word k holds bits 64k..64k+63 of the
@@ -16,12 +16,21 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from paxcheck.lang import ir
-from paxcheck.ground.grounder import (Grounder, GroundAction, StateCode, _Emitter, _has_havoc, _MAX_HAVOC_CHOICES, emit_successors)
-from paxcheck.errors import PaxError
 from paxcheck.config.instance import Instance
+from paxcheck.errors import PaxError
+from paxcheck.ground.grounder import (
+    MAX_HAVOC_CHOICES,
+    Emitter,
+    GroundAction,
+    Grounder,
+    StateCode,
+    emit_successors,
+    has_havoc,
+)
 from paxcheck.ground.layout import Layout
-from paxcheck.search.fast.canon import SIGNATURES as CANON_SIGNATURES, canon_source
+from paxcheck.lang import ir
+from paxcheck.search.fast.canon import SIGNATURES as CANON_SIGNATURES
+from paxcheck.search.fast.canon import canon_source
 from paxcheck.search.fast.llvm import INT, MAT, ROW, Compiled, Table, Unit
 
 if TYPE_CHECKING:
@@ -153,9 +162,9 @@ def _max_fanout(inst: Instance) -> int:
                 points = 1
                 for b in s.bound:
                     points *= len(inst.domain(b.sort))
-                values = 2 if sym.is_relation else len(inst.domain(sym.result))
+                values = 2 if sym.is_relation else len(inst.domain(sym.value_sort))
                 # compiler.py refuses a havoc with more outcomes than this
-                n *= min(values ** points, _MAX_HAVOC_CHOICES)
+                n *= min(values ** points, MAX_HAVOC_CHOICES)
             elif isinstance(s, ir.If):
                 n *= max(outcomes(s.then), outcomes(s.els))
         return n
@@ -164,7 +173,7 @@ def _max_fanout(inst: Instance) -> int:
         groundings = 1
         for p in a.params:
             groundings *= len(inst.domain(p.sort))
-        total += groundings * (outcomes(a.body) if _has_havoc(a.body) else 1)
+        total += groundings * (outcomes(a.body) if has_havoc(a.body) else 1)
     return total
 
 
@@ -294,13 +303,13 @@ class Kernel:
 
 
 def generate(inst: Instance, properties: tuple[str, ...], layout: Layout | None = None,
-             symmetry: "Symmetry | None" = None) -> tuple[str, dict, dict[str, Table]]:
+             symmetry: Symmetry | None = None) -> tuple[str, dict, dict[str, Table]]:
     """Source text of the kernel, facts about it, and its constant tables;
     with `symmetry`, also `canon_batch` (see canon.py)."""
     layout = layout or Layout(inst)
     nwords = max(1, (layout.bits + 63) // 64)
     g = Grounder(inst, layout, WordCode(nwords))
-    em = _Emitter(g)
+    em = Emitter(g)
     em.line(0, "def _succ(s, out, gids, n, tmp):")
     ground_actions = emit_successors(em, inst)
     em.line(1, "return n")
@@ -351,7 +360,8 @@ def _signed(word: int) -> int:
 
 
 def load(inst: Instance, properties: tuple[str, ...], layout: Layout | None = None,
-         opt: int = 1, symmetry: "Symmetry | None" = None) -> Kernel:
+         opt: int = 1, symmetry: Symmetry | None = None) -> Kernel:
+    """The compiled kernel of an instance for these properties (and symmetry)."""
     src, facts, tables = generate(inst, properties, layout, symmetry)
     sigs = {**_SIGNATURES, **(CANON_SIGNATURES if symmetry is not None else {})}
     unit = Unit(src, facts["nwords"], tables, sigs)

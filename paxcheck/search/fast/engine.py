@@ -4,7 +4,7 @@ Each batch of frontier states is decoded from the compact store, expanded by
 the instance's machine-code kernel (codegen.py) on several threads at once,
 then inserted into the store in row order, so the states get exactly the
 indices, and the run exactly the counts, verdicts and traces, of the Python
-engine (explicit.py): a batch's events are replayed in the order that
+engine (search/python.py): a batch's events are replayed in the order that
 engine meets them, and a run that stops mid-batch reports the figures it
 would have reported at that point.
 
@@ -18,14 +18,26 @@ from __future__ import annotations
 import bisect
 import os
 import time
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Callable
+from typing import TYPE_CHECKING
 
 import numpy as np
 
-from paxcheck.ground.grounder import CompiledInstance
-from paxcheck.search.python import (Limits, Progress, RunResult, Stats, Violation, over_limit, realize)
+from paxcheck.ground.ground import GroundInstance
+from paxcheck.search.api import (
+    Checks,
+    Limits,
+    Progress,
+    RunResult,
+    Stats,
+    Stop,
+    Violation,
+    Visitor,
+    over_limit,
+    realize,
+)
 from paxcheck.search.fast import codegen
 from paxcheck.search.fast.store import StateStore
 
@@ -37,10 +49,12 @@ _OUT_ROWS = 1 << 19   # successor rows per worker per batch
 
 
 def to_words(s: int, nwords: int) -> list[int]:
+    """A packed state as its 64-bit words, least significant first."""
     return [(s >> (64 * k)) & _M64 for k in range(nwords)]
 
 
 def from_words(row: np.ndarray) -> int:
+    """A row of 64-bit words back to the packed state."""
     return sum((int(w) & _M64) << (64 * k) for k, w in enumerate(row))
 
 
@@ -78,22 +92,38 @@ class _Event:
 
 
 class FastEngine:
-    def __init__(self, compiled: CompiledInstance, workers: int | None = None,
-                 symmetry: "Symmetry | None" = None) -> None:
-        self.compiled = compiled
-        names = tuple(p.name for p, _ in compiled.invariants) + \
-            tuple(p.name for p, _ in compiled.transition_props)
-        self.kernel = codegen.load(compiled.inst, names, compiled.layout, symmetry=symmetry)
-        assert len(self.kernel.ground_actions) == len(compiled.ground_actions)
+    """The batch BFS over machine code and the compressed store (see the module)."""
+    name = "fast"
+
+    def __init__(self, ground: GroundInstance, workers: int | None = None,
+                 symmetry: Symmetry | None = None) -> None:
+        self.ground = ground
+        self.symmetry = symmetry
         self.workers = workers or default_workers()
         self.symmetric = symmetry is not None
         self.canon_int = symmetry.canon if symmetry is not None else None
-        k = self.kernel
-        self.batch = max(64, min(8192, _OUT_ROWS * self.workers // max(1, k.max_fanout)))
-        share = -(-self.batch // self.workers)
-        self.parts = [self._part(share) for _ in range(self.workers)]
+        self._kernels: dict[tuple[str, ...], codegen.Kernel] = {}
+        self.parts: list[_Part] = []
         self.pool = ThreadPoolExecutor(self.workers) if self.workers > 1 else None
-        _warm_up(self.kernel.nwords)
+
+    def kernel_for(self, properties: tuple[str, ...]) -> codegen.Kernel:
+        """The machine code checking these properties, compiled on first use
+        of the set (the successor code, so the buffers, are the same for
+        every set); makes it the current kernel."""
+        if properties not in self._kernels:
+            g = self.ground
+            g.spec.properties_named(properties)
+            k = codegen.load(g.inst, properties, g.layout, symmetry=self.symmetry)
+            assert tuple(k.ground_actions) == g.ground_actions
+            self._kernels[properties] = k
+            if not self.parts:
+                self.batch = max(64, min(8192, _OUT_ROWS * self.workers // max(1, k.max_fanout)))
+                share = -(-self.batch // self.workers)
+                self.kernel = k
+                self.parts = [self._part(share) for _ in range(self.workers)]
+                _warm_up(k.nwords)
+        self.kernel = self._kernels[properties]
+        return self.kernel
 
     def _part(self, rows: int) -> _Part:
         out, gids, srcs, fan, tmp = self.kernel.buffers(rows)
@@ -132,26 +162,28 @@ class FastEngine:
         return used
 
     # ---- the search ---------------------------------------------------------
-    def run(self, limits: Limits = Limits(), progress: Progress | None = None,
+    def run(self, limits: Limits = Limits(), checks: Checks = Checks(),
+            progress: Progress | None = None, visitor: Visitor | None = None,
             progress_every: float = 2.0) -> RunResult:
+        g = self.ground
+        k = self.kernel_for(checks.properties)   # compiling is setup, not search time
         start = time.monotonic()
-        c, k = self.compiled, self.kernel
         stats = Stats()
-        result = RunResult(c.inst, c, stats)
-        store = StateStore(k.nwords, bits=c.layout.bits)
+        result = RunResult(g, stats)
+        store = StateStore(k.nwords, bits=g.layout.bits)
         self.store = store
         self.levels = [0]
         violated: set[str] = set()
         inv_names, tr_names = k.invariant_names, k.transition_names
         pending: list[tuple[str, str | None, int, tuple[int, np.ndarray] | None]] = []
 
-        def finish(complete: bool, reason: str | None, distinct: int | None = None) -> RunResult:
+        def finish(complete: bool, stop: Stop | None, distinct: int | None = None) -> RunResult:
             stats.distinct = len(store) if distinct is None else distinct
             stats.elapsed = time.monotonic() - start
             for kind, name, src, extra in pending:
                 result.violations.append(self._violation(kind, name, src, extra))
             result.complete = complete and not result.violations
-            result.stop_reason = reason
+            result.stop = stop
             return result
 
         def record(kind: str, name: str | None, src: int,
@@ -161,11 +193,11 @@ class FastEngine:
                 return False
             violated.add(key)
             pending.append((kind, name, src, extra))
-            return not limits.keep_going
+            return not checks.keep_going
 
         # initial states, one at a time as the Python engine adds them
         init_rows = []
-        for s0 in c.initial_states:
+        for s0 in g.initial_states:
             if self.canon_int is not None:
                 s0 = self.canon_int(s0)
             init_rows.append(to_words(s0, k.nwords))
@@ -175,6 +207,10 @@ class FastEngine:
         res = np.zeros(len(fresh), np.int64)
         k.invariants(fresh, 0, len(fresh), res)
         for i, mask in enumerate(res):
+            if limits.max_states is not None and i >= limits.max_states:
+                return finish(False, Stop.state_limit(limits.max_states), i)
+            if visitor is not None:
+                visitor.state(i, from_words(fresh[i]), -1, -1)
             for b, name in enumerate(inv_names):
                 if mask >> b & 1 and record("invariant", name, i, None):
                     return finish(False, None, i + 1)
@@ -191,14 +227,14 @@ class FastEngine:
                 for b in range(lo, end, self.batch):
                     states = store.get(b, min(b + self.batch, end)).view(np.int64)
                     for p in self.expand(states, check_tr):
-                        stop = self._absorb(p, b, level, limits, stats, record)
-                        if stop is not None:
-                            reason, distinct = stop
-                            return finish(False, reason, distinct)
+                        halt = self._absorb(p, b, level, limits, checks, stats, record, visitor)
+                        if halt is not None:
+                            why, distinct = halt
+                            return finish(False, why, distinct)
                     now = time.monotonic()
-                    reason = over_limit(limits, deadline, now)
-                    if reason is not None:
-                        return finish(False, reason)
+                    why = over_limit(limits, deadline, now)
+                    if why is not None:
+                        return finish(False, why)
                     if progress is not None and now >= next_report:
                         stats.distinct, stats.elapsed = len(store), now - start
                         progress(stats, len(store) - b)
@@ -206,17 +242,18 @@ class FastEngine:
                 self.levels.append(len(store))
                 level += 1
         except KeyboardInterrupt:
-            return finish(False, "interrupted")
+            return finish(False, Stop.interrupted())
         stats.depth = max(0, level - 1) if len(store) else 0
         return finish(True, None)
 
-    def _absorb(self, p: _Part, base: int, level: int, limits: Limits, stats: Stats,
-                record: Callable) -> tuple[str | None, int] | None:
+    def _absorb(self, p: _Part, base: int, level: int, limits: Limits, checks: Checks,
+                stats: Stats, record: Callable, visitor: Visitor | None
+                ) -> tuple[Stop | None, int] | None:
         """Insert one part's successors and replay its events in the Python
-        engine's order; (stop reason, distinct count) when the run stops."""
+        engine's order; (stop, distinct count) when the run stops."""
         k, store = self.kernel, self.store
         before = len(store)
-        _, new = store.insert(p.out[:p.n].view(np.uint64))
+        idx, new = store.insert(p.out[:p.n].view(np.uint64))
         new_pos = np.flatnonzero(new)
         inv = np.zeros(p.n, np.int64)
         if len(new_pos) and k.invariant_names:
@@ -226,31 +263,49 @@ class FastEngine:
             inv[new_pos] = r
         # starts[r] = successors of the part's sources before source r
         starts = np.concatenate(([0], np.cumsum(p.fan[:p.hi - p.lo])))
-        for ev in self._events(p, new_pos, inv, before, limits):
-            r = ev.src - p.lo
-            done = stats.transitions + int(starts[r + 1])   # this source's successors count
+        for ev in self._events(p, new_pos, inv, before, limits, checks):
+            src = ev.src - p.lo
+            done = stats.transitions + int(starts[src + 1])   # this source's successors count
             if ev.kind == "limit":
                 stats.transitions = done
-                return f"state limit of {limits.max_states} reached", limits.max_states
+                self._visit(visitor, p, base, idx, new, ev.j)
+                assert limits.max_states is not None
+                return Stop.state_limit(limits.max_states), limits.max_states
             extra = None if ev.kind == "deadlock" else (ev.gid, ev.row)
             if record(ev.kind, ev.prop, base + ev.src, extra):
                 stats.transitions = done
                 if ev.kind == "invariant":
                     stats.depth = level + 1
                     made = np.count_nonzero(new[:ev.j + 1])
+                    self._visit(visitor, p, base, idx, new, ev.j + 1)
                 elif ev.kind == "transition":
                     made = np.count_nonzero(new[:ev.j])
+                    self._visit(visitor, p, base, idx, new, ev.j)
                 else:
-                    made = np.count_nonzero(new[:starts[r]])
+                    made = np.count_nonzero(new[:starts[src]])
+                    self._visit(visitor, p, base, idx, new, int(starts[src]))
                 return None, before + int(made)
         stats.transitions += p.n
+        self._visit(visitor, p, base, idx, new, p.n)
         return None
 
+    @staticmethod
+    def _visit(visitor: Visitor | None, p: _Part, base: int, idx: np.ndarray,
+               new: np.ndarray, upto: int) -> None:
+        """Show the visitor the part's successors before position `upto`."""
+        if visitor is None:
+            return
+        for j in range(upto):
+            dst = int(idx[j])
+            if new[j]:
+                visitor.state(dst, from_words(p.out[j]), base + int(p.srcs[j]), int(p.gids[j]))
+            visitor.transition(base + int(p.srcs[j]), int(p.gids[j]), dst)
+
     def _events(self, p: _Part, new_pos: np.ndarray, inv: np.ndarray, before: int,
-                limits: Limits) -> list[_Event]:
+                limits: Limits, checks: Checks) -> list[_Event]:
         k = self.kernel
         events: list[_Event] = []
-        if limits.deadlock:
+        if checks.deadlock:
             for r in np.flatnonzero(p.fan[:p.hi - p.lo] == 0):
                 events.append(_Event(p.lo + int(r), -1, 0, "deadlock", None, -1, None))
         if k.transition_names:
@@ -260,8 +315,8 @@ class FastEngine:
                         events.append(_Event(int(p.srcs[j]), int(j), 0, "transition", name,
                                              int(p.gids[j]), p.out[j].copy()))
         if limits.max_states is not None and before + len(new_pos) > limits.max_states:
-            j = int(new_pos[limits.max_states - before])
-            events.append(_Event(int(p.srcs[j]), j, 1, "limit", None, -1, None))
+            at = int(new_pos[limits.max_states - before])
+            events.append(_Event(int(p.srcs[at]), at, 1, "limit", None, -1, None))
         for j in np.flatnonzero(inv):
             for b, name in enumerate(k.invariant_names):
                 if inv[j] >> b & 1:
@@ -303,20 +358,42 @@ class FastEngine:
                    extra: tuple[int, np.ndarray] | None) -> Violation:
         if extra is None and kind == "invariant":     # an initial state
             s = from_words(self.store.get(src, src + 1)[0])
+            if self.canon_int is not None:
+                s = realize(self.ground.initial_states, self.successors, self.canon_int, [s])[0][0]
             return Violation(kind, name, (s,), ())
         ss, gs = self.path(src)
         if self.canon_int is not None:
-            # a path of representatives; explicit.realize makes it a real run
+            # a path of representatives; api.realize makes it a real run
             step = None
             if kind == "transition":
+                assert extra is not None and name is not None
                 step = (extra[0], from_words(extra[1]))
             elif extra is not None:
                 ss.append(from_words(extra[1]))
-            ss, gs = realize(self.compiled, self.canon_int, ss, name, step)
+            bit = 1 << self.kernel.transition_names.index(name) if step is not None else 0
+            ss, gs = realize(self.ground.initial_states, self.successors, self.canon_int, ss,
+                             step, lambda x, y: bool(self._transition_mask(x, y) & bit))
         elif extra is not None:
             gs.append(extra[0])
             ss.append(from_words(extra[1]))
         return Violation(kind, name, tuple(ss), tuple(gs))
+
+    def successors(self, s: int) -> list[tuple[int, int]]:
+        """The (ground action, successor) pairs of one packed state, as
+        generated (not canonicalized)."""
+        k = self.kernel
+        row = np.array([to_words(s, k.nwords)], dtype=np.uint64).view(np.int64)
+        out, gids, srcs, fan, tmp = k.buffers(1)
+        n = k.expand(row, 0, 1, out, gids, srcs, fan, tmp)
+        return [(int(gids[j]), from_words(out[j])) for j in range(n)]
+
+    def _transition_mask(self, s: int, t: int) -> int:
+        k = self.kernel
+        pre = np.array([to_words(s, k.nwords)], dtype=np.uint64).view(np.int64)
+        post = np.array([to_words(t, k.nwords)], dtype=np.uint64).view(np.int64)
+        res = np.zeros(1, np.int64)
+        k.transitions(pre, post, np.zeros(1, np.int64), 0, 1, res)
+        return int(res[0])
 
 
 def _warm_up(nwords: int) -> None:
@@ -327,14 +404,3 @@ def _warm_up(nwords: int) -> None:
     store.insert(row)
     store.lookup(row)
     store.get(0, 1)
-
-
-def explore_fast(compiled: CompiledInstance, limits: Limits = Limits(),
-                 progress: Progress | None = None, progress_every: float = 2.0,
-                 workers: int | None = None, symmetry: "Symmetry | None" = None) -> RunResult:
-    """Like explicit.explore; with `symmetry`, counts are orbits."""
-    engine = FastEngine(compiled, workers, symmetry)
-    try:
-        return engine.run(limits, progress, progress_every)
-    finally:
-        engine.close()

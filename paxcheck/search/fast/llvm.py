@@ -19,6 +19,7 @@ from __future__ import annotations
 import ast
 import ctypes
 from dataclasses import dataclass
+from typing import Any
 
 import llvmlite.binding as llvm
 import llvmlite.ir as ir
@@ -60,7 +61,7 @@ class _Val:
 
 
 class _FunctionLowering:
-    def __init__(self, unit: "Unit", fn: ir.Function, node: ast.FunctionDef,
+    def __init__(self, unit: Unit, fn: ir.Function, node: ast.FunctionDef,
                  params: tuple[str, ...]) -> None:
         self.unit = unit
         self.fn = fn
@@ -377,6 +378,6 @@ class Compiled:
         self.engine.finalize_object()
         self.module = mod
 
-    def function(self, name: str, restype, argtypes) -> ctypes._CFuncPtr:
+    def function(self, name: str, restype: Any, argtypes: Any) -> Any:
         addr = self.engine.get_function_address(name)
         return ctypes.CFUNCTYPE(restype, *argtypes)(addr)

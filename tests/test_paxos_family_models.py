@@ -1,4 +1,4 @@
-"""Issue 5: Lamport's TLA+ Paxos, Multi-Paxos and Flexible Paxos.
+"""Lamport's TLA+ Paxos, Multi-Paxos and Flexible Paxos.
 
 Exact state-space figures for every model the suite can afford (TLA+ Paxos
 must match TLC's distinct-state counts), the compiled engine against the
@@ -13,12 +13,10 @@ from pathlib import Path
 import pytest
 
 from paxcheck.cli import main
-from paxcheck.ground.grounder import CompiledInstance
-from paxcheck.errors import PaxError
-from paxcheck.search.python import Limits, explore
 from paxcheck.config.model import load_model
-from paxcheck.search.reference import explore_reference
+from paxcheck.errors import PaxError
 from paxcheck.traces.replay import replay
+from support.engines import Compiled, Mode, explore, explore_reference
 
 ROOT = Path(__file__).resolve().parent.parent
 SPECS = ROOT / "specs"
@@ -29,10 +27,10 @@ def _cwd(monkeypatch):
     monkeypatch.chdir(ROOT)
 
 
-def _run(path, properties=None, limits: Limits = Limits()):
+def _run(path, properties=None, limits: Mode = Mode()):
     m = load_model(path)
     assert len(m.instances) == 1
-    res = explore(CompiledInstance(m.instances[0], properties or m.config.properties), limits)
+    res = explore(Compiled(m.instances[0], properties or m.config.properties), limits)
     return m, res
 
 
@@ -111,7 +109,7 @@ def test_tla_paxos_properties():
 def test_benchmark_models_load_and_start_clean(path, describe):
     # too big for the suite (paxos_tla_b3: TLC 8,220,065 states; multi_paxos_b2:
     # 7,543,684): only a bounded prefix, which must be violation-free
-    m, res = _run(path, limits=Limits(max_states=3_000))
+    m, res = _run(path, limits=Mode(max_states=3_000))
     assert m.instances[0].describe() == describe
     assert not res.violations
     assert res.status == "incomplete" and res.stats.distinct == 3_000
@@ -206,7 +204,7 @@ def test_engines_agree_on_broken_flexible_paxos(tmp_path):
     path = _model(tmp_path, "fp_broken", "broken/flexible_paxos_no_intersection.pax",
                   {"acceptor": 2, "value": 2, "ballot": 2},
                   {"member1": "{ subsets = 1 }", "member2": "{ subsets = 1 }"})
-    m, res = _run(path, limits=Limits(keep_going=True))
+    m, res = _run(path, limits=Mode(keep_going=True))
     ref = explore_reference(m.instances[0], m.config.properties)
     assert (res.stats.distinct, res.stats.transitions, res.stats.depth) == (721, 3_576, 12)
     assert (ref.distinct, ref.transitions, ref.depth) == (721, 3_576, 12)

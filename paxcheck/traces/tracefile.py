@@ -1,0 +1,140 @@
+"""The trace file format, read back: the one reader of paxcheck's JSON
+traces (the writer is traces/trace.py's to_json), used by replay, the
+message-sequence chart command and the tests."""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from paxcheck.config.instance import Instance
+from paxcheck.config.model import load_model
+from paxcheck.errors import PaxError
+from paxcheck.semantics.evaluate import RefState
+from paxcheck.traces import trace as T
+from paxcheck.traces.trace import Trace, from_steps
+
+
+def _parse_row(inst: Instance, sorts, row, where: str) -> tuple[int, ...]:
+    if not isinstance(row, list) or len(row) != len(sorts):
+        raise PaxError(f"{where}: expected a row of {len(sorts)} elements, got {row!r}")
+    try:
+        return tuple(inst.value_of(s, str(x)) for s, x in zip(sorts, row))
+    except KeyError as exc:
+        raise PaxError(f"{where}: unknown element {exc}") from None
+
+
+def _parse_key(inst: Instance, sym, key: str, where: str) -> tuple[int, ...]:
+    parts = key.split(",") if sym.params else []
+    return _parse_row(inst, sym.params, parts, where)
+
+
+def state_from_json(inst: Instance, data: Any, where: str = "initial") -> RefState:
+    """A state from the trace JSON's full-state form."""
+    if not isinstance(data, dict):
+        raise PaxError(f"{where}: expected an object with one entry per mutable symbol")
+    out: list[Any] = []
+    for sym in inst.spec.mutable_symbols:
+        if sym.name not in data:
+            raise PaxError(f"{where}: missing symbol '{sym.name}'")
+        val = data[sym.name]
+        if sym.is_relation:
+            out.append(frozenset(_parse_row(inst, sym.params, r, f"{where}.{sym.name}") for r in val))
+        elif sym.kind == "individual":
+            out.append((_parse_row(inst, [sym.result], [val], f"{where}.{sym.name}")[0],))
+        else:
+            pts = inst.points(sym)
+            table = {_parse_key(inst, sym, k, f"{where}.{sym.name}"): v for k, v in val.items()}
+            out.append(tuple(_parse_row(inst, [sym.result], [table[p]], f"{where}.{sym.name}")[0]
+                             for p in pts))
+    return tuple(out)
+
+
+def apply_changes(inst: Instance, state: RefState, changes: Any, where: str) -> RefState:
+    """A state after applying one step's `changes` object."""
+    if not isinstance(changes, dict):
+        raise PaxError(f"{where}: 'changes' must be an object")
+    known = {s.name for s in inst.spec.mutable_symbols}
+    for name in changes:
+        if name not in known:
+            raise PaxError(f"{where}: unknown symbol '{name}' in changes")
+    out = []
+    for sym, entry in zip(inst.spec.mutable_symbols, state):
+        ch = changes.get(sym.name)
+        if ch is None:
+            out.append(entry)
+        elif sym.is_relation:
+            added = {_parse_row(inst, sym.params, r, where) for r in ch.get("added", [])}
+            removed = {_parse_row(inst, sym.params, r, where) for r in ch.get("removed", [])}
+            out.append(frozenset((entry - removed) | added))
+        elif sym.kind == "individual":
+            out.append((_parse_row(inst, [sym.result], [ch], where)[0],))
+        else:
+            pts = inst.points(sym)
+            lst = list(entry)
+            for k, v in ch.items():
+                lst[pts.index(_parse_key(inst, sym, k, where))] = \
+                    _parse_row(inst, [sym.result], [v], where)[0]
+            out.append(tuple(lst))
+    return tuple(out)
+
+
+def load_trace(path: str | Path) -> dict[str, Any]:
+    """A trace file's JSON, checked for format and version."""
+    try:
+        data = json.loads(Path(path).read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise PaxError(f"trace file not found: {path}") from None
+    except json.JSONDecodeError as exc:
+        raise PaxError(f"{path}:{exc.lineno}:{exc.colno}: invalid JSON: {exc.msg}") from None
+    if not isinstance(data, dict) or data.get("format") != T.FORMAT:
+        raise PaxError(f"{path}: not a paxcheck trace (format must be '{T.FORMAT}')")
+    if data.get("version") != T.VERSION:
+        raise PaxError(f"{path}: unsupported trace version {data.get('version')!r}")
+    return data
+
+
+def _resolve(base: Path, name: str) -> Path:
+    p = Path(name)
+    if p.exists() or p.is_absolute():
+        return p
+    for parent in [base, *base.parents]:
+        if (parent / name).exists():
+            return parent / name
+    return p
+
+
+def trace_instance(path: str | Path) -> tuple[dict[str, Any], Instance | None]:
+    """A trace file's data and the instance of its model it was found in
+    (None if the model has no such instance)."""
+    data = load_trace(path)
+    model = load_model(_resolve(Path(path).resolve().parent, str(data.get("model", ""))))
+    want = data.get("instance", {})
+    inst = next((i for i in model.instances
+                 if {k: list(v) for k, v in i.elements.items()} == want.get("sorts")
+                 and i.label == want.get("label", "")), None)
+    return data, inst
+
+
+
+def read_trace(path: str | Path) -> Trace:
+    """A paxcheck trace JSON file back as a Trace (its model is loaded to get the
+    spec and instance). Raises PaxError on a bad file."""
+    data, inst = trace_instance(path)
+    if inst is None:
+        raise PaxError(f"{path}: the trace's instance is not an instance of its model")
+    state = state_from_json(inst, data.get("initial"))
+    initial = state
+    steps = []
+    for i, st in enumerate(data.get("steps", []), 1):
+        action = inst.spec.action_map.get(st.get("action"))
+        if action is None:
+            raise PaxError(f"{path}: step {i}: unknown action {st.get('action')!r}")
+        try:
+            args = tuple(inst.value_of(p.sort, str(st["args"][p.name])) for p in action.params)
+        except (KeyError, TypeError) as exc:
+            raise PaxError(f"{path}: step {i}: bad or missing argument {exc}") from None
+        state = apply_changes(inst, state, st.get("changes", {}), f"step {i}")
+        steps.append((action.name, args, state))
+    v = data.get("violation", {})
+    return from_steps(inst, v.get("kind"), v.get("property"), initial, steps)
