@@ -192,20 +192,27 @@ def test_timeout_exit_3_reports_partial(capsys, tmp_path, engine):
     inst = out["instances"][0]
     assert out["status"] == "incomplete" and inst["complete"] is False
     assert inst["stop_reason"] == "timeout after 0.5 s"
-    assert 0 < inst["distinct_states"] < 13_878_148  # fewer than with 4 ballots
+    # the limit holds from the start: if generating the kernel takes the half
+    # second (a slow machine), the stop names that stage and nothing is explored
+    if "stage" in inst:
+        assert inst["stage"] in ("grounding", "generating code") and inst["distinct_states"] == 0
+    else:
+        assert 0 < inst["distinct_states"] < 13_878_148  # fewer than with 4 ballots
 
 
 @pytest.mark.parametrize("engine", ["fast", "python"])
 def test_max_memory_stops_with_partial_result(capsys, engine):
-    # a ceiling below what the interpreter itself already uses: the search
-    # stops at its first check, with what it found so far
+    # a ceiling below what the interpreter itself already uses: the limit
+    # holds from the first moment, so the run stops at its first check, before
+    # the search, with valid JSON naming the stage it reached
     assert main(["check", str(ROOT / "models/paxos.toml"), "--max-memory", "1M", "--json",
                  "--engine", engine]) == 3
     out = json.loads(capsys.readouterr().out)
-    inst = out["instances"][0]
-    assert out["status"] == "incomplete" and inst["complete"] is False
-    assert inst["stop_reason"] == "memory limit of 1 MB reached"
-    assert 0 < inst["distinct_states"] < 323_940
+    assert out["status"] == "incomplete" and out["exit_code"] == 3
+    (inst,) = out["instances"]
+    assert inst["stop_reason"] == "memory limit of 1 MB reached" and inst["complete"] is False
+    assert inst["stage"] in ("grounding", "computing the initial states", "generating code")
+    assert inst["distinct_states"] == 0
 
 
 def test_max_memory_needs_a_size(capsys):

@@ -46,7 +46,14 @@ def test_paxos_proved_on_the_bounded_instance():
     assert len(res.obligations) == 83
 
 
-@pytest.mark.parametrize("name", AUX)
+def _tiered(names) -> list:
+    """Every name, all but the first three in the `slow` tier: each case is a
+    full proof attempt (tens of seconds), and the default run keeps a sample."""
+    names = list(names)
+    return names[:3] + [pytest.param(n, marks=pytest.mark.slow) for n in names[3:]]
+
+
+@pytest.mark.parametrize("name", _tiered(AUX))
 def test_dropping_an_auxiliary_invariant_gives_a_real_cti(name):
     res = prove(PAXOS, timeout=TIMEOUT, without=(name,))
     assert res.status == "cti"
@@ -181,7 +188,7 @@ def test_multi_paxos_every_auxiliary_invariant_is_named():
                                                if p.kind == "invariant")
 
 
-@pytest.mark.parametrize("name", sorted(MULTI_PAXOS_NEEDS))
+@pytest.mark.parametrize("name", _tiered(sorted(MULTI_PAXOS_NEEDS)))
 def test_multi_paxos_without_an_auxiliary_invariant_gives_a_real_cti(name):
     spec = load_spec(MULTI_PAXOS)
     res = prove(spec, timeout=TIMEOUT, without=(name,), only=(MULTI_PAXOS_NEEDS[name],))

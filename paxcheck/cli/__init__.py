@@ -6,20 +6,31 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
+import time
 from collections.abc import Sequence
-from pathlib import Path
+from dataclasses import dataclass
 from typing import Any, NoReturn
 
-from paxcheck import __version__
+from paxcheck import __version__, budget
 from paxcheck.cli import smt as cli_smt
+from paxcheck.cli.options import (
+    engine_option,
+    memory,
+    output_dir,
+    positive_float,
+    positive_int,
+    workers_option,
+    write_output,
+)
 from paxcheck.config.model import load_model
-from paxcheck.errors import PaxError
+from paxcheck.errors import PaxError, read_input
 from paxcheck.ground.ground import ground
 from paxcheck.lang import ir
 from paxcheck.lang.typecheck import load_spec
 from paxcheck.outcome import EXIT_BAD_INPUT, EXIT_INCOMPLETE, EXIT_OK, Verdict, combine, exit_code
-from paxcheck.search.api import ENGINES, Checks, Limits, RunResult, Stats, peak_rss_bytes, run
+from paxcheck.search.api import Checks, Limits, RunResult, Stats, Stop, peak_rss_bytes, run
 from paxcheck.traces import itf, msc, slicing
 from paxcheck.traces import trace as T
 from paxcheck.traces.replay import replay
@@ -41,8 +52,8 @@ def _build_parser() -> argparse.ArgumentParser:
     c.add_argument("model", help="a models/*.toml file")
     c.add_argument("--invariant", action="append", metavar="NAME", dest="properties",
                    help="check only this property (repeatable; default: the model's list)")
-    c.add_argument("--max-states", type=_positive_int, metavar="N")
-    c.add_argument("--timeout", type=_positive_float, metavar="S")
+    c.add_argument("--max-states", type=positive_int, metavar="N")
+    c.add_argument("--timeout", type=positive_float, metavar="S")
     c.add_argument("--deadlock", action="store_true", help="also report states with no successor")
     c.add_argument("--all", action="store_true", dest="keep_going",
                    help="keep exploring after a violation; report each violated property")
@@ -56,9 +67,9 @@ def _build_parser() -> argparse.ArgumentParser:
                    help="progress lines on stderr even when it is not a terminal")
     c.add_argument("--slice", action="store_true",
                    help="mark the steps of the printed trace the violation does not need")
-    _engine_option(c)
-    _workers_option(c)
-    c.add_argument("--max-memory", type=_memory, metavar="SIZE",
+    engine_option(c)
+    workers_option(c)
+    c.add_argument("--max-memory", type=memory, metavar="SIZE",
                    help="stop (exit 3, partial result) once the process uses more memory, "
                         "e.g. 2G or 512M")
     sym = c.add_mutually_exclusive_group()
@@ -83,35 +94,35 @@ def _build_parser() -> argparse.ArgumentParser:
     mn.add_argument("--invariant", action="append", metavar="NAME", dest="properties",
                     help="the property to minimize for (repeatable; default: the first one "
                          "the given model violates)")
-    mn.add_argument("--max-states", type=_positive_int, metavar="N",
+    mn.add_argument("--max-states", type=positive_int, metavar="N",
                     help="state limit per configuration")
-    mn.add_argument("--timeout", type=_positive_float, metavar="S",
+    mn.add_argument("--timeout", type=positive_float, metavar="S",
                     help="time limit per configuration")
     mn.add_argument("--json", action="store_true", help="print the result as JSON on stdout")
-    _engine_option(mn)
-    _workers_option(mn)
+    engine_option(mn)
+    workers_option(mn)
 
     g = sub.add_parser("graph", help="export the reachable state graph (DOT or GraphML)")
     g.add_argument("model", help="a models/*.toml file")
     g.add_argument("--out", required=True, metavar="FILE")
     g.add_argument("--format", choices=("dot", "graphml"),
                    help="default: from the file extension (.graphml), else dot")
-    g.add_argument("--max-states", type=_positive_int, metavar="N",
+    g.add_argument("--max-states", type=positive_int, metavar="N",
                    help="refuse graphs with more states (default 10000)")
     g.add_argument("--invariant", action="append", metavar="NAME", dest="properties",
                    help="mark violations of this property only (repeatable)")
-    _engine_option(g, "python")
-    _workers_option(g)
+    engine_option(g, "python")
+    workers_option(g)
 
     m = sub.add_parser("mutate", help="mutation testing: do the properties catch broken actions?")
     m.add_argument("spec")
     m.add_argument("--model", required=True, metavar="MODEL.toml",
                    help="sorts, interpretations and properties to check the mutants with")
-    m.add_argument("--max-states", type=_positive_int, metavar="N",
+    m.add_argument("--max-states", type=positive_int, metavar="N",
                    help="state budget per mutant (default 1000000)")
-    m.add_argument("--timeout", type=_positive_float, metavar="S",
+    m.add_argument("--timeout", type=positive_float, metavar="S",
                    help="time budget per mutant in seconds (default 60)")
-    m.add_argument("--workers", type=_positive_int, metavar="N",
+    m.add_argument("--workers", type=positive_int, metavar="N",
                    help="parallel processes (default: the number of cores)")
     m.add_argument("--invariant", action="append", metavar="NAME", dest="properties",
                    help="kill mutants with these properties only (repeatable; default: the "
@@ -121,84 +132,55 @@ def _build_parser() -> argparse.ArgumentParser:
     m.add_argument("--fail-under", type=float, metavar="SCORE",
                    help="exit 1 when the mutation score is below SCORE (0 to 1)")
     m.add_argument("--json", action="store_true", help="print the report as JSON on stdout")
-    _engine_option(m)
+    engine_option(m)
     return ap
-
-
-def _workers_option(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--workers", type=_positive_int, metavar="N",
-                   help="threads that expand states (fast engine; default: every core)")
-
-
-def _engine_option(p: argparse.ArgumentParser, default: str = "fast") -> None:
-    p.add_argument("--engine", choices=ENGINES, default=default,
-                   help="fast: compiled to machine code, compressed state store (default); "
-                        "python: per-state generated Python; reference: the tree-walking "
-                        "evaluator (slow, the oracle)")
-
-
-def _positive_int(text: str) -> int:
-    try:
-        v = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}") from None
-    if v < 1:
-        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}")
-    return v
-
-
-def _memory(text: str) -> int:
-    """Bytes, from e.g. 2G, 512M or a bare number of megabytes."""
-    t = text.strip().upper().removesuffix("B")
-    scale = {"K": 1 << 10, "M": 1 << 20, "G": 1 << 30, "T": 1 << 40}
-    mult = 1 << 20
-    if t and t[-1] in scale:
-        mult, t = scale[t[-1]], t[:-1]
-    try:
-        v = float(t)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a size such as 2G or 512M, got {text!r}") \
-            from None
-    if v <= 0:
-        raise argparse.ArgumentTypeError(f"expected a positive size, got {text!r}")
-    return int(v * mult)
-
-
-def _positive_float(text: str) -> float:
-    try:
-        v = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected seconds, got {text!r}") from None
-    if v <= 0:
-        raise argparse.ArgumentTypeError(f"expected a positive number of seconds, got {text!r}")
-    return v
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; returns the exit code (see outcome.py)."""
     args = _build_parser().parse_args(argv)
     try:
-        if args.command == "check":
-            return cmd_check(args)
-        if args.command == "prove":
-            return cli_smt.cmd_prove(args)
-        if args.command == "bmc":
-            return cli_smt.cmd_bmc(args)
-        if args.command == "parse":
-            return cmd_parse(args)
-        if args.command == "graph":
-            return cmd_graph(args)
-        if args.command == "mutate":
-            return cmd_mutate(args)
-        if args.command == "minimize":
-            return cmd_minimize(args)
-        return cmd_replay(args)
+        code = _dispatch(args)
+        sys.stdout.flush()   # a closed pipe shows here, not at the interpreter's exit
+        return code
     except PaxError as err:
-        print(err.render(), file=sys.stderr)
+        _write_err(err.render())
         return EXIT_BAD_INPUT
     except KeyboardInterrupt:  # outside a search loop, which reports its own partial result
-        print("paxcheck: interrupted", file=sys.stderr)
+        _write_err("paxcheck: interrupted")
         return EXIT_INCOMPLETE
+    except BrokenPipeError:
+        # the reader went away (`paxcheck parse X | head`): stop quietly, and
+        # point stdout at /dev/null so that Python's exit flush cannot fail
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return EXIT_OK
+
+
+def _write_err(text: str) -> None:
+    try:
+        print(text, file=sys.stderr)
+    except (BrokenPipeError, OSError):
+        pass
+
+
+def _dispatch(args: argparse.Namespace) -> int:
+    """Run one subcommand."""
+    if args.command == "check":
+        return cmd_check(args)
+    if args.command == "prove":
+        return cli_smt.cmd_prove(args)
+    if args.command == "bmc":
+        return cli_smt.cmd_bmc(args)
+    if args.command == "parse":
+        return cmd_parse(args)
+    if args.command == "graph":
+        return cmd_graph(args)
+    if args.command == "mutate":
+        return cmd_mutate(args)
+    if args.command == "minimize":
+        return cmd_minimize(args)
+    return cmd_replay(args)
 
 
 # ---- check ------------------------------------------------------------------
@@ -212,9 +194,24 @@ def _progress(stats: Stats, queued: int) -> None:
           f"({stats.rate:,.0f} states/s)", file=sys.stderr, flush=True)
 
 
+@dataclass(frozen=True)
+class _EarlyStop:
+    """A limit or Ctrl-C before an instance's search could begin."""
+    instance: str | None    # None: while the model itself was being built
+    stop: Stop
+    stage: str
+
+
 def cmd_check(args: argparse.Namespace) -> int:
     """`paxcheck check`: every instance of a model through one engine."""
-    model = load_model(args.model)
+    t0 = time.monotonic()
+    try:
+        with budget.in_force(Limits(None, args.timeout, args.max_memory), t0):
+            model = load_model(args.model)
+    except budget.LimitReached as lr:
+        return _report_early(args, _EarlyStop(None, lr.stop, lr.stage))
+    except KeyboardInterrupt:
+        return _report_early(args, _EarlyStop(None, Stop.interrupted(), "loading the model"))
     spec = model.spec
     props = tuple(args.properties) if args.properties else model.config.properties
     spec.properties_named(props)
@@ -235,39 +232,49 @@ def cmd_check(args: argparse.Namespace) -> int:
     say(f"engine:    {args.engine}"
         + (f", symmetry over {', '.join(sym_sorts)}" if sym_sorts else ""))
     results: list[RunResult] = []
-    for inst in model.instances:
-        say(f"instance:  {inst.describe()}")
-        g = ground(inst)
-        symmetry = None
-        if sym_sorts:
-            from paxcheck.config.symmetry import Symmetry
-            symmetry = Symmetry.build(inst, g.layout, sym_sorts,
-                                      None if args.symmetry else model.config.symmetry_span)
-            say(f"symmetry:  {symmetry.order} permutations; counts are orbits")
-        res = run(g, limits, checks, engine=args.engine, workers=args.workers,
-                  symmetry=symmetry, progress=progress)
-        results.append(res)
-        if res.verdict is not Verdict.HOLDS:
-            break
-    verdict = combine([r.verdict for r in results])
+    early: _EarlyStop | None = None
+    with budget.in_force(limits, t0):
+        for inst in model.instances:
+            say(f"instance:  {inst.describe()}")
+            stage = "grounding"
+            try:
+                g = ground(inst)
+                symmetry = None
+                if sym_sorts:
+                    from paxcheck.config.symmetry import Symmetry
+                    stage = "building the symmetry group"
+                    symmetry = Symmetry.build(inst, g.layout, sym_sorts,
+                                              None if args.symmetry else model.config.symmetry_span)
+                    say(f"symmetry:  {symmetry.order} permutations; counts are orbits")
+                stage = "generating code"   # the search reports its own stops
+                res = run(g, limits, checks, engine=args.engine, workers=args.workers,
+                          symmetry=symmetry, progress=progress)
+            except budget.LimitReached as lr:
+                early = _EarlyStop(inst.describe(), lr.stop, lr.stage)
+                break
+            except KeyboardInterrupt:
+                early = _EarlyStop(inst.describe(), Stop.interrupted(), stage)
+                break
+            results.append(res)
+            if res.verdict is not Verdict.HOLDS:
+                break
+    verdict = combine([r.verdict for r in results] + ([Verdict.INCOMPLETE] if early else []))
     code = exit_code(verdict)
     traces = [(r, v, T.from_violation(r.ground, v)) for r in results for v in r.violations]
     if traces:
         _, _, first = traces[0]
         data = T.dumps(T.to_json(first, spec.file, model.path))
         if args.trace_out:
-            Path(args.trace_out).write_text(data, encoding="utf-8")
+            write_output(args.trace_out, data)
         if args.emit:
-            out = Path(args.emit)
-            out.mkdir(parents=True, exist_ok=True)
-            (out / "trace.json").write_text(data, encoding="utf-8")
-            (out / "trace.txt").write_text(T.to_text(first), encoding="utf-8")
-            (out / "trace.itf.json").write_text(
-                itf.dumps(itf.to_itf(first, spec.file, model.path)), encoding="utf-8")
-            (out / "msc.svg").write_text(msc.to_svg(first), encoding="utf-8")
+            out = output_dir(args.emit)
+            write_output(out / "trace.json", data)
+            write_output(out / "trace.txt", T.to_text(first))
+            write_output(out / "trace.itf.json", itf.dumps(itf.to_itf(first, spec.file, model.path)))
+            write_output(out / "msc.svg", msc.to_svg(first))
     if args.json:
         out_json = _result_json(model.path, spec.file, props, results, traces, verdict,
-                                args.engine, sym_sorts)
+                                args.engine, sym_sorts, early)
         if args.slice:
             for v, (_, _, tr) in zip(out_json["violations"], traces):
                 v["unneeded_steps"] = list(slicing.unneeded_steps(tr))
@@ -288,6 +295,9 @@ def cmd_check(args: argparse.Namespace) -> int:
     elif verdict is Verdict.VIOLATED:
         names = ", ".join(sorted({v.property or "deadlock" for r in results for v in r.violations}))
         print(f"Result: VIOLATED: {names}")
+    elif early is not None:
+        print(f"Result: INCOMPLETE ({early.stop.text} while {early.stage} instance "
+              f"{early.instance}): no violation among the states explored so far")
     else:
         print(f"Result: INCOMPLETE ({results[-1].stop_reason}): no violation among the states "
               "explored so far")
@@ -311,9 +321,39 @@ def _symmetry_sorts(args: argparse.Namespace, model) -> tuple[str, ...]:
     return model.config.symmetry
 
 
+def _report_early(args: argparse.Namespace, early: _EarlyStop) -> int:
+    """A check that stopped before any instance was built: exit 3."""
+    code = exit_code(Verdict.INCOMPLETE)
+    if args.json:
+        print(json.dumps({"status": Verdict.INCOMPLETE.value, "exit_code": code,
+                          "model": args.model, "stop_reason": early.stop.text,
+                          "stage": early.stage, "instances": [], "violations": [],
+                          "peak_memory_mb": round(_peak_rss_mb(), 1)}, indent=2))
+    else:
+        print(f"Result: INCOMPLETE ({early.stop.text} while {early.stage}): nothing explored")
+    return code
+
+
 def _result_json(model: str, spec: str, props: tuple[str, ...], results: list[RunResult],
                  traces: list, verdict: Verdict, engine: str = "fast",
-                 symmetry: tuple[str, ...] = ()) -> dict[str, Any]:
+                 symmetry: tuple[str, ...] = (), early: _EarlyStop | None = None
+                 ) -> dict[str, Any]:
+    instances = [{
+        "instance": r.instance.describe(),
+        "status": r.status,
+        "complete": r.complete,
+        "stop_reason": r.stop_reason,
+        "distinct_states": r.stats.distinct,
+        "transitions": r.stats.transitions,
+        "depth": r.stats.depth,
+        "seconds": round(r.stats.elapsed, 4),
+        "states_per_second": round(r.stats.rate, 1),
+    } for r in results]
+    if early is not None:
+        instances.append({"instance": early.instance, "status": Verdict.INCOMPLETE.value,
+                          "complete": False, "stop_reason": early.stop.text,
+                          "stage": early.stage, "distinct_states": 0, "transitions": 0,
+                          "depth": 0, "seconds": 0.0, "states_per_second": 0.0})
     return {
         "status": verdict.value,
         "exit_code": exit_code(verdict),
@@ -322,17 +362,7 @@ def _result_json(model: str, spec: str, props: tuple[str, ...], results: list[Ru
         "properties": list(props),
         "engine": engine,
         "symmetry": list(symmetry),
-        "instances": [{
-            "instance": r.instance.describe(),
-            "status": r.status,
-            "complete": r.complete,
-            "stop_reason": r.stop_reason,
-            "distinct_states": r.stats.distinct,
-            "transitions": r.stats.transitions,
-            "depth": r.stats.depth,
-            "seconds": round(r.stats.elapsed, 4),
-            "states_per_second": round(r.stats.rate, 1),
-        } for r in results],
+        "instances": instances,
         "violations": [T.to_json(tr, spec, model) for _, _, tr in traces],
         "peak_memory_mb": round(_peak_rss_mb(), 1),
     }
@@ -410,7 +440,7 @@ def cmd_mutate(args: argparse.Namespace) -> int:
     report = M.run_mutants(args.spec, args.model, budget, args.workers,
                            tuple(args.operators) if args.operators else M.OPERATORS, progress,
                            tuple(args.properties) if args.properties else None, args.engine)
-    text = Path(args.spec).read_text(encoding="utf-8")
+    text = read_input(args.spec, "spec")
     if args.json:
         print(json.dumps(M.to_json(report, text), indent=2))
     else:

@@ -6,6 +6,7 @@ import json
 from pathlib import Path
 from typing import Any
 
+from paxcheck.cli.options import non_negative_int, positive_float, write_output
 from paxcheck.config.model import load_model
 from paxcheck.errors import PaxError
 from paxcheck.lang import ir
@@ -24,7 +25,7 @@ def add_parsers(sub) -> None:
     p.add_argument("spec")
     p.add_argument("--model", metavar="MODEL.toml",
                    help="prove for this bounded instance only (default: every size)")
-    p.add_argument("--timeout", type=float, default=60.0, metavar="S",
+    p.add_argument("--timeout", type=positive_float, default=60.0, metavar="S",
                    help="seconds per proof obligation (default 60)")
     p.add_argument("--without", action="append", default=[], metavar="NAME",
                    help="leave this invariant out of the candidate invariant (repeatable)")
@@ -33,10 +34,10 @@ def add_parsers(sub) -> None:
 
     b = sub.add_parser("bmc", help="bounded model checking with Z3 up to a depth")
     b.add_argument("model")
-    b.add_argument("--depth", type=int, required=True, metavar="K")
+    b.add_argument("--depth", type=non_negative_int, required=True, metavar="K")
     b.add_argument("--invariant", action="append", dest="properties", metavar="NAME")
     b.add_argument("--deadlock", action="store_true")
-    b.add_argument("--timeout", type=float, default=None, metavar="S")
+    b.add_argument("--timeout", type=positive_float, default=None, metavar="S")
     b.add_argument("--json", action="store_true")
     b.add_argument("--trace-out", metavar="FILE")
 
@@ -170,8 +171,7 @@ def cmd_bmc(args: argparse.Namespace) -> int:
                Verdict.UNKNOWN if any(r.unknown for r in results) else Verdict.NO_VIOLATION)
     code = exit_code(verdict)
     if found and args.trace_out:
-        Path(args.trace_out).write_text(T.dumps(T.to_json(found, spec.file, model.path)),
-                                        encoding="utf-8")
+        write_output(args.trace_out, T.dumps(T.to_json(found, spec.file, model.path)))
     if args.json:
         print(json.dumps({
             "status": verdict.value,

@@ -3,6 +3,7 @@ immutable symbols (one or several Instances) and what to check."""
 from __future__ import annotations
 
 import itertools
+import math
 import os
 import re
 import sys
@@ -15,8 +16,9 @@ if sys.version_info >= (3, 11):
 else:  # pragma: no cover
     import tomli as tomllib
 
+from paxcheck.budget import checkpoint
 from paxcheck.config.instance import Instance
-from paxcheck.errors import PaxError, Span
+from paxcheck.errors import PaxError, Span, read_input
 from paxcheck.lang import ir
 from paxcheck.lang.typecheck import load_spec
 from paxcheck.semantics.evaluate import Evaluator
@@ -85,13 +87,7 @@ class _Locator:
 
 def load_model(path: str | Path) -> Model:
     """Read and validate a model file; errors point at its lines."""
-    p = Path(path)
-    try:
-        text = p.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise PaxError(f"model file not found: {p}") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise PaxError(f"cannot read model file {p}: {exc}") from None
+    text = read_input(path, "model")
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
@@ -109,6 +105,16 @@ def load_model(path: str | Path) -> Model:
     return build_model(data, str(path), text)
 
 
+# subsets "majority" / { subsets = K } may make (each becomes an element)
+MAX_SUBSETS = 100_000
+# elements of one sort (far beyond what grounding can cover: see ground.check_size)
+MAX_ELEMENTS = 100_000
+
+
+def _clip(text: str, n: int = 200) -> str:
+    return text if len(text) <= n else text[:n] + "..."
+
+
 def build_model(data: dict[str, Any], path: str, text: str = "") -> Model:
     """A Model from a model file's parsed TOML table (`text` locates errors)."""
     loc = _Locator(path, text)
@@ -120,8 +126,15 @@ def build_model(data: dict[str, Any], path: str, text: str = "") -> Model:
         raise loc.error("the model names no spec", None, "spec",
                         "spec = \"path/to/spec.pax\" (relative to the model file)")
     spec_path = Path(os.path.normpath(Path(path).parent / data["spec"]))
-    if not spec_path.exists():
-        raise loc.error(f"spec file not found: {spec_path}", None, "spec")
+    try:
+        found = spec_path.is_file()
+    except (OSError, ValueError) as exc:   # a name too long, a NUL byte, ...
+        raise loc.error(f"cannot use the spec path: {getattr(exc, 'strerror', None) or exc}",
+                        None, "spec", "the path of a .pax file, relative to the model file") \
+            from None
+    if not found:
+        raise loc.error(f"spec file not found: {_clip(str(spec_path))}", None, "spec",
+                        "the path of a .pax file, relative to the model file")
     spec = load_spec(spec_path)
 
     sorts_tbl = data.get("sorts", {})
@@ -163,6 +176,7 @@ def build_model(data: dict[str, Any], path: str, text: str = "") -> Model:
     names = [s.name for s in spec.immutable_symbols]
     many = any(len(c) > 1 for c in choices.values())
     for n, combo in enumerate(itertools.product(*(choices[x] for x in names))):
+        checkpoint("building the model's instances")
         inst = Instance(spec, elements, dict(zip(names, combo)),
                         label=f"interpretation {n + 1}" if many else "")
         broken = [ax for ax in spec.axioms if not Evaluator(inst).axiom_holds(ax)]
@@ -197,6 +211,9 @@ def _elements(loc: _Locator, sort: ir.Sort, val: Any) -> tuple[str, ...]:
         if val < 1:
             raise loc.error(f"sort '{sort.name}' must have at least one element", "sorts",
                             sort.name, "a size >= 1")
+        if val > MAX_ELEMENTS:
+            raise loc.error(f"sort '{sort.name}' of {val:,} elements is too big (at most "
+                            f"{MAX_ELEMENTS:,})", "sorts", sort.name, "a size a search can cover")
         if sort.ordered:
             return tuple(str(i) for i in range(val))
         return tuple(f"{sort.name}{i}" for i in range(val))
@@ -224,6 +241,10 @@ def _interpret(loc: _Locator, spec: ir.Spec, sym: ir.Symbol, val: Any,
         k = n // 2 + 1 if val == "majority" else val["subsets"]
         if isinstance(k, bool) or not isinstance(k, int) or not 1 <= k <= n:
             raise loc.error(f"subset size must be an integer from 1 to {n}", "immutable", sym.name)
+        if math.comb(n, k) > MAX_SUBSETS:
+            raise loc.error(f"'{sym.name} = {val!r}' over sort '{elem}' of {n} elements makes "
+                            f"{math.comb(n, k):,} subsets of {k} (at most {MAX_SUBSETS:,})",
+                            "immutable", sym.name, f"fewer elements in '{elem}', or a table")
         subsets = list(itertools.combinations(range(n), k))
         if setsort in elements and len(elements[setsort]) != len(subsets):
             raise loc.error(f"sort '{setsort}' has {len(elements[setsort])} elements but "

@@ -13,6 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Union
 
+from paxcheck.budget import checkpoint
 from paxcheck.config.instance import Instance
 from paxcheck.errors import PaxError
 from paxcheck.ground.layout import Layout, Slot, point_strides
@@ -167,6 +168,10 @@ class StateCode:
     def havoc_loop(self, cur: str, new: str, h: str, clear: int, choices: str) -> list[str]:
         return [f"for {h} in {choices}:", f"    {new} = ({cur} & {hex(~clear)}) | {h}"]
 
+    def copy(self, cur: str, new: str) -> list[str]:
+        """new := cur (the join state of an if)."""
+        return [f"{new} = {cur}"]
+
     def choices(self, values: tuple[int, ...]) -> object:
         return values
 
@@ -305,6 +310,7 @@ class Grounder:
             parts = []
             forall = e.kind == "forall"
             for vals in itertools.product(*(self.inst.domain(b.sort) for b in e.binders)):
+                checkpoint("grounding")
                 g = self.formula(e.body, {**env, **dict(zip(names, vals))}, var)
                 if g is (not forall):
                     return g
@@ -395,12 +401,30 @@ class Grounder:
 
 
 # ---- statements -------------------------------------------------------------
+# Guards nest (`if g:` around the rest of the path) up to this indentation;
+# deeper ones abandon the path instead (CPython allows 100 levels).
+GUARD_NESTING = 24
+
+
 class Emitter:
-    """Statements to lines of generated code, one branch per ground case."""
+    """Statements to lines of generated code, linear in the statements.
+
+    Where nothing follows on its path, a `require` nests the rest of the
+    path (the common case: no loop, no copy); deeper than GUARD_NESTING, or
+    where code follows (inside an if's branch), it is a guard that abandons
+    the path: `break` out of the ground action's once-loop, `continue` to a
+    havoc's next outcome. An `if` copies the rest of its block into both
+    branches only when that rest holds no further `if` (or must run in a
+    branch's havoc loop); otherwise both branches end in one join state and
+    the block goes on once. So the code grows linearly with the spec."""
+
+    _JOIN = "\0join"   # a placeholder line: the copy into an if's join state
+
     def __init__(self, g: Grounder) -> None:
         self.g = g
         self.lines: list[str] = []
         self.fresh = 0
+        self.broke = False     # a guard emitted `break`: the body needs its once-loop
 
     def name(self, prefix: str) -> str:
         self.fresh += 1
@@ -409,53 +433,125 @@ class Emitter:
     def line(self, depth: int, text: str) -> None:
         self.lines.append("    " * depth + text)
 
-    def nested(self, depth: int, body: Callable[[], None]) -> None:
-        """Emit an indented block; a branch that grounds to nothing (e.g. a
-        require that is false for these parameters) still needs a statement."""
+    def nested(self, depth: int, stmts: tuple[ir.Stmt, ...], env: dict[str, int], cur: str,
+               finish: Callable[[str, int], None], skip: str, tail: bool = False) -> None:
+        """`block` as an indented block at `depth`; a branch that grounds to
+        nothing (a require false for these parameters) still needs a statement."""
         n = len(self.lines)
-        body()
+        self.block(stmts, env, cur, depth, finish, skip, tail)
         if len(self.lines) == n:
             self.line(depth, "pass")
 
+    def body(self, stmts: tuple[ir.Stmt, ...], env: dict[str, int], depth: int,
+             finish: Callable[[str, int], None]) -> None:
+        """A whole body from state `s` at `depth`, in a once-loop if a guard
+        needs to `break` out of it."""
+        start, broke = len(self.lines), self.broke
+        self.broke = False
+        self.block(stmts, env, "s", depth + 1, finish, "break", tail=True)
+        if self.broke:
+            self.lines.insert(start, "    " * depth + "for once in range(1):")
+        else:   # no guard breaks: the loop is not needed
+            self.lines[start:] = [ln[4:] for ln in self.lines[start:]]
+        self.broke = broke
+
+    def _skip(self, depth: int, skip: str) -> None:
+        self.line(depth, skip)
+        if skip == "break":
+            self.broke = True
+
     def block(self, stmts: tuple[ir.Stmt, ...], env: dict[str, int], cur: str, depth: int,
-              finish: Callable[[str, int], None]) -> None:
-        if not stmts:
-            finish(cur, depth)
-            return
-        st, rest = stmts[0], stmts[1:]
-        if isinstance(st, ir.Require):
-            # consecutive requires with no update between them test one state
-            conds = [st.cond]
-            while rest and isinstance(rest[0], ir.Require):
-                conds.append(rest[0].cond)
-                rest = rest[1:]
-            g = mk_and([self.g.formula(c, env, cur) for c in conds])
-            if g is False:
-                return
-            if g is True:
-                self.block(rest, env, cur, depth, finish)
-                return
-            self.line(depth, f"if {self.g.emit(g, top=True)}:")
-            self.nested(depth + 1, lambda: self.block(rest, env, cur, depth + 1, finish))
-            return
-        if isinstance(st, ir.If):
-            g = self.g.formula(st.cond, env, cur)
-            if isinstance(g, bool):
-                self.block((st.then if g else st.els) + rest, env, cur, depth, finish)
-                return
-            self.line(depth, f"if {self.g.emit(g, top=True)}:")
-            self.nested(depth + 1, lambda: self.block(st.then + rest, env, cur, depth + 1, finish))
-            self.line(depth, "else:")
-            self.nested(depth + 1, lambda: self.block(st.els + rest, env, cur, depth + 1, finish))
-            return
-        if isinstance(st, ir.Assign):
-            self.block(rest, env, self.assign(st, env, cur, depth), depth, finish)
-            return
-        if isinstance(st, ir.Havoc):
-            new, depth = self.havoc(st, env, cur, depth)
-            self.block(rest, env, new, depth, finish)
-            return
-        raise AssertionError(st)
+              finish: Callable[[str, int], None], skip: str, tail: bool = False) -> None:
+        """Emit stmts from state variable `cur`; `finish(cur, depth)` emits
+        the successor at the end of each path; `skip` abandons a path.
+        `tail`: no code follows this block's on its path, so a guard may
+        nest the rest (up to GUARD_NESTING levels) and a false one may just
+        end it."""
+        todo = list(stmts)
+        i = 0
+        while i < len(todo):
+            st = todo[i]
+            i += 1
+            checkpoint("generating code")
+            if isinstance(st, ir.Require):
+                # consecutive requires with no update between them test one state
+                conds = [st.cond]
+                while i < len(todo) and isinstance(todo[i], ir.Require):
+                    conds.append(todo[i].cond)   # type: ignore[union-attr]
+                    i += 1
+                g = mk_and([self.g.formula(c, env, cur) for c in conds])
+                if g is False:
+                    if not tail:
+                        self._skip(depth, skip)
+                    return
+                if g is True:
+                    continue
+                if tail and depth < GUARD_NESTING:
+                    rest = tuple(todo[i:])
+                    self.line(depth, f"if {self.g.emit(g, top=True)}:")
+                    self.nested(depth + 1, rest, env, cur, finish, skip, tail=True)
+                    return
+                self.line(depth, f"if not ({self.g.emit(g, top=True)}):")
+                self._skip(depth + 1, skip)
+                continue
+            if isinstance(st, ir.If):
+                g = self.g.formula(st.cond, env, cur)
+                if isinstance(g, bool):
+                    todo[i:i] = list(st.then if g else st.els)
+                    continue
+                rest = tuple(todo[i:])
+                if has_havoc(st.then) or has_havoc(st.els) or \
+                        not any(isinstance(s, ir.If) for s in rest):
+                    # copy the rest into both branches: it must run inside a
+                    # branch's havoc loop, or it holds no if (copied once per
+                    # block, so the code stays linear)
+                    self.line(depth, f"if {self.g.emit(g, top=True)}:")
+                    self.nested(depth + 1, st.then + rest, env, cur, finish, skip, tail)
+                    self.line(depth, "else:")
+                    self.nested(depth + 1, st.els + rest, env, cur, finish, skip, tail)
+                    return
+                cur = self._join(st, g, env, cur, depth, skip)
+                continue
+            if isinstance(st, ir.Assign):
+                cur = self.assign(st, env, cur, depth)
+                continue
+            if isinstance(st, ir.Havoc):
+                cur, depth = self.havoc(st, env, cur, depth)
+                skip = "continue"   # a failed guard tries the havoc's next outcome
+                continue
+            raise AssertionError(st)
+        finish(cur, depth)
+
+    def _join(self, st: ir.If, g: GF, env: dict[str, int], cur: str, depth: int,
+              skip: str) -> str:
+        """Both branches of an if, each ending in a copy to one join state;
+        the state to go on from (`cur` itself when neither branch updates)."""
+        ends: list[str] = []
+
+        def end(c: str, d: int) -> None:
+            ends.append(c)
+            self.line(d, self._JOIN + c)
+
+        start = len(self.lines)
+        self.line(depth, f"if {self.g.emit(g, top=True)}:")
+        self.nested(depth + 1, st.then, env, cur, end, skip)
+        self.line(depth, "else:")
+        self.nested(depth + 1, st.els, env, cur, end, skip)
+        join = cur if all(c == cur for c in ends) else self.name("t")
+        out: list[str] = []
+        for ln in self.lines[start:]:
+            body = ln.lstrip(" ")
+            if not body.startswith(self._JOIN):
+                out.append(ln)
+                continue
+            indent = ln[:len(ln) - len(body)]
+            src = body[len(self._JOIN):]
+            copy = self.g.code.copy(src, join) if join != src else []
+            out.extend(indent + c for c in copy)
+            if not copy and (not out or out[-1].rstrip().endswith(":")):
+                out.append(indent + "pass")
+        self.lines[start:] = out
+        return join
 
     def assign(self, st: ir.Assign, env: dict[str, int], cur: str, depth: int) -> str:
         sym = self.g.spec.symbol_map[st.symbol]
@@ -466,6 +562,7 @@ class Emitter:
         dynamic: list[tuple[str, int, str]] = []
         names = [b.name for b in st.bound]
         for vals in itertools.product(*(self.g.inst.domain(b.sort) for b in st.bound)):
+            checkpoint("grounding")
             local = {**env, **dict(zip(names, vals))}
             args = [self.g.term(a, local, cur) for a in st.args]
             static = all(isinstance(a, int) for a in args)
@@ -514,6 +611,7 @@ class Emitter:
         offsets = set()
         names = [b.name for b in st.bound]
         for vals in itertools.product(*(self.g.inst.domain(b.sort) for b in st.bound)):
+            checkpoint("grounding")
             local = {**env, **dict(zip(names, vals))}
             args = [self.g.term(a, local, cur) for a in st.args]
             if not all(isinstance(a, int) for a in args):
@@ -579,7 +677,7 @@ def emit_successors(em: Emitter, inst: Instance) -> list[GroundAction]:
         def finish(cur: str, depth: int, gid: int = gid, nondet: bool = nondet) -> None:
             for text in code.successor(cur, gid, nondet):
                 em.line(depth, text)
-        em.block(ga.action.body, env, "s", 1, finish)
+        em.body(ga.action.body, env, 1, finish)
     return out
 
 
@@ -588,8 +686,8 @@ def run_generated(src: str, name: str, consts: dict[str, object]) -> Callable[..
 
     The one place where generated code runs: the source holds only integer
     literals and names made by this module, and it sees no builtins but
-    `set` and `bool` and the constant tables it was generated with."""
-    scope: dict[str, object] = {"__builtins__": {"set": set, "bool": bool}}
+    `set`, `bool` and `range` and the constant tables it was generated with."""
+    scope: dict[str, object] = {"__builtins__": {"set": set, "bool": bool, "range": range}}
     scope.update(consts)
     exec(compile(src, "<paxcheck-generated>", "exec"), scope)
     fn = scope[name]

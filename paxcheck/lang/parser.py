@@ -6,11 +6,12 @@ import re
 from functools import lru_cache
 from pathlib import Path
 
-from lark import Lark, Token, Transformer, v_args
+from lark import Lark, Token, v_args
 from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput, UnexpectedToken, VisitError
 from lark.lexer import PatternStr
+from lark.visitors import Transformer_NonRecursive
 
-from paxcheck.errors import PaxError, Span
+from paxcheck.errors import PaxError, Span, read_input
 from paxcheck.lang import syntax as S
 
 _GRAMMAR = Path(__file__).with_name("grammar.lark")
@@ -53,7 +54,10 @@ def _keywords() -> frozenset[str]:
                      if isinstance(t.pattern, PatternStr) and re.fullmatch(name, t.pattern.value))
 
 
-class _Builder(Transformer):
+class _Builder(Transformer_NonRecursive):
+    """Lark's tree to syntax nodes, bottom up without recursion (a formula
+    may be deep); nesting beyond MAX_NESTING is refused after the build."""
+
     def __init__(self, file: str) -> None:
         super().__init__()
         self.file = file
@@ -218,11 +222,20 @@ class _Builder(Transformer):
 
     @v_args(meta=True)
     def or_(self, meta, items):
-        return S.BinOpS("|", items[0], items[1], self._span(meta))
+        return self._chain("|", meta, items)
 
     @v_args(meta=True)
     def and_(self, meta, items):
-        return S.BinOpS("&", items[0], items[1], self._span(meta))
+        return self._chain("&", meta, items)
+
+    def _chain(self, op: str, meta, items) -> S.ChainS:
+        # the grammar nests a chain to the left: extend the left chain's list
+        # (linear in the chain's length) under the wider span
+        left, right = items
+        if isinstance(left, S.ChainS) and left.op == op:
+            left.items.append(right)
+            return S.ChainS(op, left.items, self._span(meta))
+        return S.ChainS(op, [left, right], self._span(meta))
 
     @v_args(meta=True)
     def not_(self, meta, items):
@@ -277,19 +290,48 @@ def parse_text(text: str, file: str = "<string>") -> S.ModuleS:
             err = exc.orig_exc
             raise PaxError(err.message, err.span, err.expected, text) from None
         raise
+    _check_nesting(decls, text)
     return S.ModuleS(file, text, decls)
+
+
+# Formulas and statements nest at most this deep (a chain `a & b & ...` of
+# any length is one level). Every later stage (type checking, grounding, the
+# evaluator, the Z3 encoders, code generation) walks the tree recursively;
+# this bound keeps each of them far from Python's recursion limit and from
+# CPython's limits on generated code (100 levels of indentation, 200
+# nested parentheses).
+MAX_NESTING = 48
+
+
+def _check_nesting(decls: tuple, text: str) -> None:
+    """Refuse, at its position, the first syntax node nested deeper than
+    MAX_NESTING; iterative, so any depth is measured safely."""
+    stack: list[tuple[object, int]] = [(d, 0) for d in decls]
+    while stack:
+        node, depth = stack.pop()
+        counts = isinstance(node, _NESTING)
+        if counts:
+            depth += 1
+            if depth > MAX_NESTING:
+                span = node.span
+                raise PaxError(f"nested too deeply: more than {MAX_NESTING} levels of formulas "
+                               f"and statements", span,
+                               f"at most {MAX_NESTING} levels (a chain a & b & c ... "
+                               f"counts once); split it with definitions", text)
+        for name in getattr(node, "__dataclass_fields__", ()):
+            value = getattr(node, name)
+            if isinstance(value, (tuple, list)):
+                stack.extend((v, depth) for v in value if hasattr(v, "__dataclass_fields__"))
+            elif hasattr(value, "__dataclass_fields__") and not isinstance(value, Span):
+                stack.append((value, depth))
+
+
+_NESTING = (S.NotS, S.ChainS, S.BinOpS, S.CompareS, S.QuantS, S.CallS, S.OldS, S.IfS)
 
 
 def parse_file(path: str | Path) -> S.ModuleS:
     """Parse a spec file into the surface syntax tree."""
-    p = Path(path)
-    try:
-        text = p.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise PaxError(f"spec file not found: {p}") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise PaxError(f"cannot read spec file {p}: {exc}") from None
-    return parse_text(text, str(path))
+    return parse_text(read_input(path, "spec"), str(path))
 
 
 def _syntax_error(exc: UnexpectedInput, text: str, file: str) -> PaxError:

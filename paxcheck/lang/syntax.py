@@ -65,9 +65,19 @@ class NotS:
     span: Span
 
 
+@dataclass(frozen=True, eq=False)
+class ChainS:
+    """`a & b & c ...` or `a | b | c ...`: one node however long the chain,
+    so its length costs no nesting depth. `items` is built in place while
+    parsing (a chain's list is extended, never shared)."""
+    op: str  # '&' | '|'
+    items: list[ExprS]
+    span: Span
+
+
 @dataclass(frozen=True)
 class BinOpS:
-    op: str  # '&', '|', '->', '<->'
+    op: str  # '->', '<->'
     left: ExprS
     right: ExprS
     span: Span
@@ -89,7 +99,7 @@ class QuantS:
     span: Span
 
 
-ExprS = Union[NameS, CallS, OldS, BoolS, NoneS, NotS, BinOpS, CompareS, QuantS]
+ExprS = Union[NameS, CallS, OldS, BoolS, NoneS, NotS, ChainS, BinOpS, CompareS, QuantS]
 
 
 # ---- statements ------------------------------------------------------------

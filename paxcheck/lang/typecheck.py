@@ -254,13 +254,16 @@ class _Checker:
             self.term(e, scope, None)  # always raises: no sort to give it
         if isinstance(e, S.NotS):
             return ir.Not(self.formula(e.arg, scope), e.span), None
+        if isinstance(e, S.ChainS):
+            kind = ir.And if e.op == "&" else ir.Or
+            args: list[ir.Expr] = []
+            for item in e.items:   # a conjunct that is a conjunction is flattened in
+                x = self.formula(item, scope)
+                args.extend(x.args if isinstance(x, kind) else (x,))
+            return kind(tuple(args), e.span), None
         if isinstance(e, S.BinOpS):
             left = self.formula(e.left, scope)
             right = self.formula(e.right, scope)
-            if e.op == "&":
-                return ir.And(_flat(ir.And, left, right), e.span), None
-            if e.op == "|":
-                return ir.Or(_flat(ir.Or, left, right), e.span), None
             if e.op == "->":
                 return ir.Implies(left, right, e.span), None
             return ir.Iff(left, right, e.span), None
@@ -371,13 +374,6 @@ def S_span_end(module: S.ModuleS) -> Span:
 
 def _fits(actual: ir.SortT, expected: ir.SortT) -> bool:
     return actual.name == expected.name and (expected.option or not actual.option)
-
-
-def _flat(kind, left: ir.Expr, right: ir.Expr) -> tuple[ir.Expr, ...]:
-    out: list[ir.Expr] = []
-    for x in (left, right):
-        out.extend(x.args if isinstance(x, kind) else (x,))
-    return tuple(out)
 
 
 def _one_of(what: str, names) -> str:

@@ -17,13 +17,16 @@ Bounded model checking with Z3 (smt/bmc.py) answers a different question
 from __future__ import annotations
 
 import builtins
-import resource
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from enum import Enum
 from typing import TYPE_CHECKING, Any, Protocol
 
+from paxcheck.budget import Limits, Stop, StopReason, over_limit, peak_rss_bytes
 from paxcheck.outcome import Verdict
+
+__all__ = ["ENGINES", "Checks", "Engine", "Limits", "Progress", "RunResult", "Stats", "Stop",
+           "StopReason", "Violation", "Visitor", "make_engine", "over_limit", "peak_rss_bytes",
+           "realize", "run"]
 
 if TYPE_CHECKING:
     from paxcheck.config.symmetry import Symmetry
@@ -33,42 +36,12 @@ ENGINES = ("fast", "python", "reference")
 
 
 @dataclass(frozen=True)
-class Limits:
-    """When a search stops before it is exhaustive."""
-    max_states: int | None = None
-    timeout: float | None = None       # seconds of wall clock, a safety net
-    max_memory: int | None = None      # bytes of peak RSS
-
-
-@dataclass(frozen=True)
 class Checks:
     """What a search checks: properties by name, deadlock, and whether it
     goes on after a violation (then each property is reported once)."""
     properties: tuple[str, ...] = ()
     deadlock: bool = False
     keep_going: bool = False
-
-
-class StopReason(str, Enum):
-    STATE_LIMIT = "state limit"
-    TIMEOUT = "timeout"
-    MEMORY = "memory limit"
-    INTERRUPTED = "interrupted"
-
-
-@dataclass(frozen=True)
-class Stop:
-    """Why an incomplete run stopped, with the limit's figure."""
-    reason: StopReason
-    text: str
-
-    @staticmethod
-    def state_limit(n: int) -> Stop:
-        return Stop(StopReason.STATE_LIMIT, f"state limit of {n} reached")
-
-    @staticmethod
-    def interrupted() -> Stop:
-        return Stop(StopReason.INTERRUPTED, "interrupted")
 
 
 @dataclass(frozen=True)
@@ -178,20 +151,6 @@ def run(ground: GroundInstance, limits: Limits = Limits(), checks: Checks = Chec
         return eng.run(limits, checks, progress, visitor)
     finally:
         eng.close()
-
-
-def peak_rss_bytes() -> int:
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
-
-
-def over_limit(limits: Limits, deadline: float | None, now: float) -> Stop | None:
-    """Why a search must stop now (timeout, memory), if it must."""
-    if deadline is not None and now > deadline:
-        return Stop(StopReason.TIMEOUT, f"timeout after {limits.timeout:g} s")
-    if limits.max_memory is not None and peak_rss_bytes() > limits.max_memory:
-        return Stop(StopReason.MEMORY,
-                    f"memory limit of {limits.max_memory / 2**20:,.0f} MB reached")
-    return None
 
 
 Successors = Callable[[int], Iterable[tuple[int, int]]]

@@ -7,6 +7,7 @@ from array import array
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any, Protocol, cast
 
+from paxcheck import budget
 from paxcheck.ground.ground import GroundInstance
 from paxcheck.ground.grounder import Emitter, Grounder, emit_successors, run_generated
 from paxcheck.lang import ir
@@ -193,7 +194,7 @@ def breadth_first(ground: GroundInstance, kernel: Kernel, limits: Limits, checks
         return result
 
     max_states = limits.max_states
-    deadline = start + limits.timeout if limits.timeout else None
+    deadline = budget.deadline(limits, start)
     next_report = start + progress_every
     try:
         for s0 in kernel.initial_states:

@@ -163,6 +163,21 @@ class Evaluator:
                     out.append(s)
         return out
 
+    def is_initial(self, state: RefState) -> bool:
+        """Whether init can end in `state`. First from `state` itself as the
+        start (symbols init overwrites whole start from their default, as in
+        initial_states): that decides almost every real trace at once; only
+        when it fails is every start state tried."""
+        from paxcheck.lang.walk import assigned_whole
+        fixed = assigned_whole(self.spec, self.spec.init)
+        start = tuple(
+            (frozenset() if sym.is_relation else tuple(0 for _ in self.inst.points(sym)))
+            if sym.name in fixed else entry
+            for sym, entry in zip(self.spec.mutable_symbols, state))
+        if state in self.execute(self.spec.init, {}, start):
+            return True
+        return state in set(self.initial_states())
+
     def axiom_holds(self, ax: ir.Axiom) -> bool:
         return bool(self.eval(ax.formula, {}, ()))
 

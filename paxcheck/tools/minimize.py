@@ -19,7 +19,6 @@ import itertools
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 if sys.version_info >= (3, 11):
@@ -28,7 +27,7 @@ else:  # pragma: no cover
     import tomli as tomllib
 
 from paxcheck.config.model import Model, build_model
-from paxcheck.errors import PaxError
+from paxcheck.errors import PaxError, read_input
 from paxcheck.ground.ground import ground
 from paxcheck.search.api import Checks, Limits, run
 from paxcheck.traces import trace as T
@@ -119,9 +118,10 @@ def minimize(model: Model, properties: tuple[str, ...] | None = None,
 
 
 def _read(path: str) -> dict[str, Any]:
+    text = read_input(path, "model")
     try:
-        return tomllib.loads(Path(path).read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
+        return tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
         raise PaxError(f"cannot read model file {path}: {exc}") from None
 
 

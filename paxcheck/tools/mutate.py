@@ -56,7 +56,7 @@ from pathlib import Path
 from typing import Any
 
 from paxcheck.config.model import Model, build_model
-from paxcheck.errors import PaxError, Span
+from paxcheck.errors import PaxError, Span, read_input
 from paxcheck.ground.ground import GroundInstance, ground
 from paxcheck.lang import ir
 from paxcheck.lang.typecheck import load_spec_text
@@ -631,10 +631,7 @@ def load_model_for(spec_path: str | Path, model_path: str | Path) -> Model:
     else:  # pragma: no cover
         import tomli as tomllib
     mp = Path(model_path)
-    try:
-        text = mp.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise PaxError(f"model file not found: {mp}") from None
+    text = read_input(mp, "model")
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
@@ -654,7 +651,7 @@ def run_mutants(spec_path: str | Path, model_path: str | Path, budget: Budget = 
     mutant per worker process."""
     start = time.monotonic()
     model = load_model_for(spec_path, model_path)
-    text = Path(spec_path).read_text(encoding="utf-8")
+    text = read_input(spec_path, "spec")
     spec = load_spec_text(text, str(spec_path))
     config = model.config
     if properties:

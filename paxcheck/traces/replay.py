@@ -24,7 +24,7 @@ def replay(path: str | Path) -> ReplayResult:
         return ReplayResult(False, "the trace's instance is not an instance of the model", 0)
     ev = Evaluator(inst)
     state = state_from_json(inst, data.get("initial"))
-    if state not in set(ev.initial_states()):
+    if not ev.is_initial(state):
         return ReplayResult(False, "state 0 is not an initial state of the model", 0)
     steps = data.get("steps", [])
     prev = state  # the state before the last step, for a two-state property

@@ -9,7 +9,7 @@ from typing import Any
 
 from paxcheck.config.instance import Instance
 from paxcheck.config.model import load_model
-from paxcheck.errors import PaxError
+from paxcheck.errors import PaxError, read_input
 from paxcheck.semantics.evaluate import RefState
 from paxcheck.traces import trace as T
 from paxcheck.traces.trace import Trace, from_steps
@@ -25,8 +25,42 @@ def _parse_row(inst: Instance, sorts, row, where: str) -> tuple[int, ...]:
 
 
 def _parse_key(inst: Instance, sym, key: str, where: str) -> tuple[int, ...]:
-    parts = key.split(",") if sym.params else []
-    return _parse_row(inst, sym.params, parts, where)
+    """A function point from its key "a,b": element names joined by commas.
+    A name may itself hold a comma (a quorum from "majority" is named
+    {n0,n1}), so the key is split where the pieces are names of the
+    parameters' sorts; a key that splits two ways is refused."""
+    if not sym.params:
+        return ()
+    if not isinstance(key, str):
+        raise PaxError(f"{where}: expected a key of element names, got {key!r}")
+    found = _splits(inst, sym.params, key)
+    if len(found) != 1:
+        what = "no" if not found else "more than one"
+        raise PaxError(f"{where}: key {key!r} has {what} reading as "
+                       f"{', '.join(str(p) for p in sym.params)} elements")
+    return found[0]
+
+
+def _splits(inst: Instance, sorts: tuple, key: str) -> list[tuple[int, ...]]:
+    """Every way to read `key` as names of `sorts`, joined by commas (at most
+    two are collected: one is the answer, two an ambiguity)."""
+    out: list[tuple[int, ...]] = []
+    stack: list[tuple[int, int, tuple[int, ...]]] = [(0, 0, ())]
+    while stack and len(out) < 2:
+        pos, k, vals = stack.pop()
+        if k == len(sorts):
+            if pos == len(key) + 1 or (pos == len(key) and not sorts):
+                out.append(vals)
+            continue
+        last = k == len(sorts) - 1
+        ends = [len(key)] if last else [i for i in range(pos, len(key)) if key[i] == ","]
+        for end in ends:
+            try:
+                v = inst.value_of(sorts[k], key[pos:end])
+            except KeyError:
+                continue
+            stack.append((end + 1, k + 1, vals + (v,)))
+    return out
 
 
 def state_from_json(inst: Instance, data: Any, where: str = "initial") -> RefState:
@@ -81,10 +115,9 @@ def apply_changes(inst: Instance, state: RefState, changes: Any, where: str) -> 
 
 def load_trace(path: str | Path) -> dict[str, Any]:
     """A trace file's JSON, checked for format and version."""
+    text = read_input(path, "trace")
     try:
-        data = json.loads(Path(path).read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise PaxError(f"trace file not found: {path}") from None
+        data = json.loads(text)
     except json.JSONDecodeError as exc:
         raise PaxError(f"{path}:{exc.lineno}:{exc.colno}: invalid JSON: {exc.msg}") from None
     if not isinstance(data, dict) or data.get("format") != T.FORMAT:

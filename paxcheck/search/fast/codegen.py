@@ -62,6 +62,17 @@ class WordTable:
     rows: tuple[tuple[int, ...], ...]
 
 
+def _balanced(parts: list[str], op: str, flat: int = 8) -> str:
+    """parts joined by a binary operator as a balanced tree: `a & b & c`
+    parses as a chain nested to the left, as deep as it is long, and a
+    grounded quantifier can have thousands of parts (llvm.py, like CPython's
+    compiler, walks expressions recursively)."""
+    if len(parts) <= flat:
+        return op.join(f"({p})" for p in parts)
+    mid = len(parts) // 2
+    return f"({_balanced(parts[:mid], op, flat)}){op}({_balanced(parts[mid:], op, flat)})"
+
+
 class WordCode(StateCode):
     def __init__(self, nwords: int) -> None:
         self.nwords = nwords
@@ -84,10 +95,12 @@ class WordCode(StateCode):
     # cheap, side-effect-free tests, and branching on each costs more than
     # it saves. Only a guard's top conjunction short-circuits.
     def conj(self, parts: list[str], top: bool) -> str:
-        return (" and " if top else " & ").join(f"({p})" for p in parts)
+        if top:   # `and` is one flat BoolOp however many parts
+            return " and ".join(f"({p})" for p in parts)
+        return _balanced(parts, " & ")
 
     def disj(self, parts: list[str]) -> str:
-        return " | ".join(f"({p})" for p in parts)
+        return _balanced(parts, " | ")
 
     def neg(self, arg: str) -> str:
         return f"(({arg}) ^ True)"
@@ -135,6 +148,9 @@ class WordCode(StateCode):
             expr = f"({cur}[{k}] & {_lit(~c)})" if c else f"{cur}[{k}]"
             out.append(f"    {new}[{k}] = {expr} | {choices}[{h}, {k}]")
         return out
+
+    def copy(self, cur: str, new: str) -> list[str]:
+        return [f"{new} = tmp[{new[1:]}]"] + [f"{new}[{k}] = {cur}[{k}]" for k in range(self.nwords)]
 
     def choices(self, values):
         return WordTable(tuple(tuple((v >> (64 * k)) & _M64 for k in range(self.nwords))

@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from paxcheck import budget
 from paxcheck.ground.ground import GroundInstance
 from paxcheck.search.api import (
     Checks,
@@ -216,7 +217,7 @@ class FastEngine:
                     return finish(False, None, i + 1)
         self.levels.append(len(store))
 
-        deadline = start + limits.timeout if limits.timeout else None
+        deadline = budget.deadline(limits, start)
         next_report = start + progress_every
         check_tr = bool(tr_names)
         level = 0   # the level being expanded; its successors are level + 1
