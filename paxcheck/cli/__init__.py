@@ -99,7 +99,7 @@ def _build_parser() -> argparse.ArgumentParser:
     mn.add_argument("--timeout", type=positive_float, metavar="S",
                     help="time limit per configuration")
     mn.add_argument("--json", action="store_true", help="print the result as JSON on stdout")
-    engine_option(mn)
+    engine_option(mn, "python")   # many small configurations: a kernel compile each costs more
     workers_option(mn)
 
     g = sub.add_parser("graph", help="export the reachable state graph (DOT or GraphML)")

@@ -128,8 +128,12 @@ def load_trace(path: str | Path) -> dict[str, Any]:
 
 
 def _resolve(base: Path, name: str) -> Path:
+    """A trace's model path, found from the trace file's folder (`base`) and
+    its parents first, so a trace means the same from any working folder
+    (a trace stores the path as `check` was given it: from the repo root for
+    the committed counterexamples); the working folder only as a last try."""
     p = Path(name)
-    if p.exists() or p.is_absolute():
+    if p.is_absolute():
         return p
     for parent in [base, *base.parents]:
         if (parent / name).exists():
