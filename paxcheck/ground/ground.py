@@ -181,6 +181,10 @@ def _initial_states(inst: Instance, layout: Layout) -> list[int]:
                            f"assign it in init", slot.symbol.span)
         per_symbol.append([sum(r << o for r, o in zip(raws, offs))
                            for raws in itertools.product(range(slot.nvalues), repeat=len(offs))])
+        if prod(len(c) for c in per_symbol) > MAX_HAVOC_CHOICES:
+            raise PaxError(f"'init' leaves more than {MAX_HAVOC_CHOICES:,} start states open "
+                           f"('{name}' among them)", slot.symbol.span,
+                           "assign each mutable symbol in init before reading it")
     out: set[int] = set()
     for parts in itertools.product(*per_symbol):
         checkpoint("computing the initial states")

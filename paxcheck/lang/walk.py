@@ -50,6 +50,13 @@ def assigned_whole(spec: ir.Spec, stmts: tuple[ir.Stmt, ...]) -> set[str]:
     start values, since whatever they were is overwritten."""
     done: set[str] = set()
     for s in stmts:
+        if isinstance(s, ir.Require):
+            # a guard on what is already overwritten does not read a start value
+            reads = {x.symbol for x in subexprs(s.cond)
+                     if isinstance(x, ir.App) and spec.symbol_map[x.symbol].mutable}
+            if reads - done:
+                break
+            continue
         if not isinstance(s, (ir.Assign, ir.Havoc)):
             break
         exprs = list(s.args) + ([s.rhs] if isinstance(s, ir.Assign) else [])
