@@ -305,3 +305,39 @@ def test_random_specs_fast_equals_python(tmp_path_factory, case) -> None:
 @given(case=random_spec())
 def test_many_random_specs_all_engines_agree(tmp_path_factory, case) -> None:
     _engines_agree(tmp_path_factory.mktemp("r"), *case, ("python", "fast", "reference"))
+
+
+def _bmc_agrees(tmp_path: Path, spec: str, model: str) -> None:
+    """BMC finds a violation at exactly the explicit engine's shortest
+    depth (or none within it, when there is none)."""
+    from paxcheck.config.model import load_model
+    from paxcheck.errors import PaxError
+    from paxcheck.ground.ground import ground
+    from paxcheck.search.api import Checks, run
+    from paxcheck.smt.bmc import bmc
+    (tmp_path / "s.pax").write_text(spec)
+    (tmp_path / "m.toml").write_text(model)
+    try:
+        m = load_model(tmp_path / "m.toml")
+    except PaxError:
+        return
+    inst = m.instances[0]
+    r = run(ground(inst), checks=Checks(("inv", "tr")), engine="python")
+    depth = r.violations[0].length if r.violations else min(r.stats.depth, 3)
+    b = bmc(inst, ("inv", "tr"), depth)
+    assert b.unknown is None
+    got = b.trace.length if b.trace is not None else None
+    assert got == (r.violations[0].length if r.violations else None), spec
+
+
+@settings(max_examples=5, deadline=None, database=None, suppress_health_check=list(HealthCheck))
+@given(case=random_spec())
+def test_random_specs_bmc_finds_the_shortest_depth(tmp_path_factory, case) -> None:
+    _bmc_agrees(tmp_path_factory.mktemp("b"), *case)
+
+
+@pytest.mark.slow
+@settings(max_examples=100, deadline=None, database=None, suppress_health_check=list(HealthCheck))
+@given(case=random_spec())
+def test_many_random_specs_bmc_finds_the_shortest_depth(tmp_path_factory, case) -> None:
+    _bmc_agrees(tmp_path_factory.mktemp("b"), *case)
