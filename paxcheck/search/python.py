@@ -27,8 +27,6 @@ from paxcheck.search.api import (
 if TYPE_CHECKING:
     from paxcheck.config.symmetry import Symmetry
 
-Invariant = Callable[[int], bool]
-TransitionProp = Callable[[int, int], bool]
 
 
 class PythonKernel:
@@ -66,13 +64,6 @@ class PythonKernel:
             self._preds[prop.name] = cast(Callable[..., bool], self._run(src, "_pred"))
         return self._preds[prop.name]
 
-    def split(self, names: tuple[str, ...]
-              ) -> tuple[list[tuple[str, Invariant]], list[tuple[str, TransitionProp]]]:
-        """The named properties' tests: (one-state, two-state), in order."""
-        props = self.ground.spec.properties_named(names)
-        return ([(p.name, self.predicate(p)) for p in props if not p.two_state],
-                [(p.name, self.predicate(p)) for p in props if p.two_state])
-
 
 class Kernel(Protocol):
     """What the breadth-first loop needs of a state representation: the
@@ -82,9 +73,7 @@ class Kernel(Protocol):
 
     def successors(self, s: Any) -> list[tuple[int, Any]]: ...
 
-    def split(self, names: tuple[str, ...]
-              ) -> tuple[list[tuple[str, Callable[[Any], bool]]],
-                         list[tuple[str, Callable[[Any, Any], bool]]]]: ...
+    def predicate(self, prop: ir.Property) -> Callable[..., bool]: ...
 
 
 class LoopEngine:
@@ -139,7 +128,9 @@ def breadth_first(ground: GroundInstance, kernel: Kernel, limits: Limits, checks
     index: dict[Any, int] = {}
     parent = array("q")
     via = array("q")
-    invariants, transition_props = kernel.split(checks.properties)
+    props = ground.spec.properties_named(checks.properties)
+    invariants = [(p.name, kernel.predicate(p)) for p in props if not p.two_state]
+    transition_props = [(p.name, kernel.predicate(p)) for p in props if p.two_state]
     violated: set[str] = set()
     canon = symmetry.canon if symmetry is not None else None
     succ = kernel.successors

@@ -6,9 +6,9 @@ packed ints; its ground action ids are those of the GroundInstance."""
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from typing import Any
 
 from paxcheck.ground.ground import GroundInstance
+from paxcheck.lang import ir
 from paxcheck.search.python import LoopEngine
 from paxcheck.semantics.evaluate import Evaluator, RefState, successors
 
@@ -25,19 +25,12 @@ class ReferenceKernel:
     def successors(self, s: RefState) -> list[tuple[int, RefState]]:
         return [(self.gid[(name, args)], t) for name, args, t in successors(self.ev, s)]
 
-    def split(self, names: tuple[str, ...]
-              ) -> tuple[list[tuple[str, Callable[[Any], bool]]],
-                         list[tuple[str, Callable[[Any, Any], bool]]]]:
-        props = self.ground.spec.properties_named(names)
-        ev = self.ev
-
-        def one(f: Any) -> Callable[[Any], bool]:
-            return lambda s: bool(ev.eval(f, {}, s))
-
-        def two(f: Any) -> Callable[[Any, Any], bool]:
+    def predicate(self, prop: ir.Property) -> Callable[..., bool]:
+        """prop's test by the evaluator: f(s), or f(p, s) for a two-state one."""
+        ev, f = self.ev, prop.formula
+        if prop.two_state:
             return lambda p, s: bool(ev.eval(f, {}, s, pre=p))
-        return ([(p.name, one(p.formula)) for p in props if not p.two_state],
-                [(p.name, two(p.formula)) for p in props if p.two_state])
+        return lambda s: bool(ev.eval(f, {}, s))
 
 
 class ReferenceEngine(LoopEngine):

@@ -106,7 +106,6 @@ def build_graph(model: Model, properties: tuple[str, ...] | None = None,
                 workers: int | None = None) -> GraphResult:
     """The reachable state graph of every instance of a model, via an engine run."""
     props = tuple(properties) if properties is not None else model.config.properties
-    model.spec.properties_named(props)
     g = nx.MultiDiGraph(name=Path(model.path).stem, model=model.path, spec=model.spec.file)
     total_states = total_edges = 0
     first: tuple[str, list[str], list[tuple[str, str, int]]] | None = None
