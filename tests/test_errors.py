@@ -62,7 +62,7 @@ def test_base_spec_is_valid():
 def test_missing_close_paren_at_end_of_file():
     bad("safety s: forall n: node. voted(n, n\n",
         "syntax error: unexpected end of file", 1, 37, 38,
-        expected="'&', '(', ')', ',', '->', '<->', '|', a comparison (= != < <= > >=)")
+        expected="'&', '(', ')', ',', '->', '<->', '|', '~>', a comparison (= != < <= > >=)")
 
 
 def test_missing_close_paren_in_parameters():
@@ -80,7 +80,8 @@ def test_unexpected_token_after_binders():
 def test_bad_character_in_formula():
     err = bad("safety s: forall n: node. $voted(n, n)\n",
               "syntax error: unexpected character '$'", 1, 27, 28)
-    assert err.expected == ("'!', '(', 'exists', 'false', 'forall', 'none', 'old', 'true', "
+    assert err.expected == ("'!', '(', 'always', 'eventually', 'exists', 'false', 'forall', "
+                            "'none', 'old', 'true', "
                             "a name")
 
 
@@ -562,7 +563,8 @@ def test_unknown_key_in_check(write_model):
     err = model_error(write_model(GOOD_SORTS + GOOD_IMMUTABLE + "[check]\nmax_state = 3\n"))
     assert err.message == "unknown key 'max_state' in [check]"
     assert (err.span.line, err.span.col) == (11, 1)
-    assert err.expected == "'deadlock', 'max_states', 'properties', 'symmetry', 'timeout'"
+    assert err.expected == ("'deadlock', 'liveness', 'max_states', 'properties', 'symmetry', "
+                            "'timeout'")
 
 
 def test_unknown_table(write_model):

@@ -10,7 +10,7 @@ import os
 import sys
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, NoReturn
 
 from paxcheck import __version__, budget
@@ -24,16 +24,17 @@ from paxcheck.cli.options import (
     workers_option,
     write_output,
 )
-from paxcheck.config.model import load_model
+from paxcheck.config.model import FairnessSetting, load_model
 from paxcheck.errors import PaxError, read_input
 from paxcheck.ground.ground import ground
+from paxcheck.ground.temporal import FAIRNESS_SETTINGS, live_set
 from paxcheck.lang import ir
 from paxcheck.lang.typecheck import load_spec
 from paxcheck.outcome import EXIT_BAD_INPUT, EXIT_INCOMPLETE, EXIT_OK, Verdict, combine, exit_code
 from paxcheck.search.api import Checks, Limits, RunResult, Stats, Stop, peak_rss_bytes, run
 from paxcheck.traces import itf, msc, slicing
 from paxcheck.traces import trace as T
-from paxcheck.traces.replay import replay
+from paxcheck.traces.replay import replay, validate_lasso
 
 
 class _Parser(argparse.ArgumentParser):
@@ -52,6 +53,12 @@ def _build_parser() -> argparse.ArgumentParser:
     c.add_argument("model", help="a models/*.toml file")
     c.add_argument("--invariant", action="append", metavar="NAME", dest="properties",
                    help="check only this property (repeatable; default: the model's list)")
+    c.add_argument("--liveness", action="append", metavar="NAME",
+                   help="check this liveness property (repeatable; default: the model's list)")
+    c.add_argument("--no-liveness", action="store_true", help="check safety only")
+    c.add_argument("--fairness", action="append", metavar="NAME=KIND", default=[],
+                   help="set a fairness assumption to weak, strong or off (repeatable; "
+                        "overrides the model's [fairness])")
     c.add_argument("--max-states", type=positive_int, metavar="N")
     c.add_argument("--timeout", type=positive_float, metavar="S")
     c.add_argument("--deadlock", action="store_true", help="also report states with no successor")
@@ -218,6 +225,20 @@ def cmd_check(args: argparse.Namespace) -> int:
     limits = Limits(args.max_states or model.config.max_states,
                     args.timeout or model.config.timeout, args.max_memory)
     checks = Checks(props, args.deadlock or model.config.deadlock, args.keep_going)
+    live_names = () if args.no_liveness else \
+        tuple(args.liveness) if args.liveness else model.config.liveness
+    for name in live_names:
+        if name not in spec.liveness_map:
+            raise PaxError(f"unknown liveness property '{name}' (spec has: "
+                           f"{', '.join(spec.liveness_map) or 'none'})")
+    fairness = _fairness(args, model)
+    sym_sorts = _symmetry_sorts(args, model)
+    skipped = None
+    if sym_sorts and live_names and not args.liveness:
+        # the model's default liveness list meets symmetry: check safety only,
+        # and say so (asked for by name, run() refuses the pair instead)
+        skipped = "not checked under symmetry reduction (--no-symmetry checks it)"
+        live_names = ()
     show = args.progress or (sys.stderr.isatty() and not args.no_progress and not args.json)
     progress = _progress if show else None
     say = (lambda *a: None) if args.json else print
@@ -225,7 +246,21 @@ def cmd_check(args: argparse.Namespace) -> int:
     say(f"spec:      {spec.file}")
     say(f"checking:  {', '.join(props) or '(no property)'}"
         f"{' + deadlock' if checks.deadlock else ''}")
-    sym_sorts = _symmetry_sorts(args, model)
+    if live_names:
+        kinds = {f.name: fairness[f.name].kind if f.name in fairness else f.kind
+                 for f in spec.fairness}
+        in_force = [f"{name} ({kind}" + (", only " + "; ".join(
+                        f"{v} in {','.join(xs)}" for v, xs in fairness[name].only)
+                        if name in fairness and fairness[name].only else "") + ")"
+                    for name, kind in kinds.items() if kind != "off"]
+        say(f"liveness:  {', '.join(live_names)}; fairness: {', '.join(in_force) or 'none'}")
+        if not in_force:
+            print("warning: no fairness assumption is in force, so a liveness property fails "
+                  "as soon as some state can stutter forever (declare `fairness` in the spec)",
+                  file=sys.stderr)
+    if skipped is not None:
+        say(f"liveness:  {skipped}")
+        print(f"warning: liveness {skipped}", file=sys.stderr)
     if sym_sorts and args.engine == "reference":
         raise PaxError("the reference engine has no symmetry reduction",
                        expected="--no-symmetry, or --engine fast or python")
@@ -246,9 +281,10 @@ def cmd_check(args: argparse.Namespace) -> int:
                     symmetry = Symmetry.build(inst, g.layout, sym_sorts,
                                               None if args.symmetry else model.config.symmetry_span)
                     say(f"symmetry:  {symmetry.order} permutations; counts are orbits")
+                live = live_set(g, live_names, fairness) if live_names else None
                 stage = "generating code"   # the search reports its own stops
                 res = run(g, limits, checks, engine=args.engine, workers=args.workers,
-                          symmetry=symmetry, progress=progress)
+                          symmetry=symmetry, progress=progress, live=live)
             except budget.LimitReached as lr:
                 early = _EarlyStop(inst.describe(), lr.stop, lr.stage)
                 break
@@ -261,6 +297,12 @@ def cmd_check(args: argparse.Namespace) -> int:
     verdict = combine([r.verdict for r in results] + ([Verdict.INCOMPLETE] if early else []))
     code = exit_code(verdict)
     traces = [(r, v, T.from_violation(r.ground, v)) for r in results for v in r.violations]
+    for _, _, tr in traces:
+        if tr.loop is not None:   # soundness: the evaluator agrees before anything is shown
+            ok = validate_lasso(tr, fairness)
+            if not ok.ok:
+                raise AssertionError(f"internal error: a lasso the checker found fails "
+                                     f"re-validation: {ok.message}")
     if traces:
         _, _, first = traces[0]
         data = T.dumps(T.to_json(first, spec.file, model.path))
@@ -275,6 +317,11 @@ def cmd_check(args: argparse.Namespace) -> int:
     if args.json:
         out_json = _result_json(model.path, spec.file, props, results, traces, verdict,
                                 args.engine, sym_sorts, early)
+        out_json["liveness"] = list(live_names)
+        out_json["fairness"] = {f.name: (fairness[f.name].kind if f.name in fairness else f.kind)
+                                for f in spec.fairness}
+        if skipped is not None:
+            out_json["liveness_skipped"] = skipped
         if args.slice:
             for v, (_, _, tr) in zip(out_json["violations"], traces):
                 v["unneeded_steps"] = list(slicing.unneeded_steps(tr))
@@ -311,6 +358,22 @@ def cmd_check(args: argparse.Namespace) -> int:
     if args.emit and traces:
         print(f"  counterexample written to {args.emit}/")
     return code
+
+
+def _fairness(args: argparse.Namespace, model) -> dict[str, FairnessSetting]:
+    """The model's [fairness] settings, then --fairness NAME=KIND on top
+    (it keeps a model's `only`)."""
+    out = dict(model.config.fairness)
+    for item in args.fairness:
+        name, sep, kind = item.partition("=")
+        if not sep or kind not in FAIRNESS_SETTINGS:
+            raise PaxError(f"--fairness {item!r}",
+                           expected="NAME=weak, NAME=strong or NAME=off")
+        if name not in model.spec.fairness_map:
+            raise PaxError(f"unknown fairness assumption '{name}' (spec has: "
+                           f"{', '.join(model.spec.fairness_map) or 'none'})")
+        out[name] = replace(out.get(name, FairnessSetting(kind)), kind=kind)
+    return out
 
 
 def _symmetry_sorts(args: argparse.Namespace, model) -> tuple[str, ...]:
@@ -383,6 +446,10 @@ def cmd_parse(args: argparse.Namespace) -> int:
                      "actor": a.params[a.actor].name if a.actor is not None else None}
                     for a in spec.actions],
         "properties": [{"name": p.name, "kind": p.kind} for p in spec.properties],
+        "liveness": [{"name": lv.name, "obligations": [t.show() for t in lv.parts]}
+                     for lv in spec.liveness],
+        "fairness": [{"name": f.name, "kind": f.kind,
+                      "actions": [r.action for r in f.actions]} for f in spec.fairness],
     }
     if args.json:
         print(json.dumps(summary, indent=2))
@@ -399,6 +466,10 @@ def cmd_parse(args: argparse.Namespace) -> int:
         print(f"  action      {a['name']}({', '.join(a['params'])}){by}")
     for p in spec.properties:
         print(f"  {p.kind:<11} {p.name}")
+    for lv in spec.liveness:
+        print(f"  liveness    {lv.name}: {', '.join(t.show() for t in lv.parts)}")
+    for f in spec.fairness:
+        print(f"  fairness    {f.name}: {f.kind}, {' | '.join(r.action for r in f.actions)}")
     return 0
 
 

@@ -27,6 +27,15 @@ _MAX_ANY_BITS = 20
 
 
 @dataclass(frozen=True)
+class FairnessSetting:
+    """A model's setting of one fairness assumption: its kind ('weak',
+    'strong' or 'off'), and optionally the values of its forall variables
+    it is restricted to (`only`: variable -> element names)."""
+    kind: str
+    only: tuple[tuple[str, tuple[str, ...]], ...] = ()
+
+
+@dataclass(frozen=True)
 class CheckConfig:
     """A model's [check] settings: properties, limits, deadlock, symmetry."""
     properties: tuple[str, ...]  # names of the properties to check
@@ -37,6 +46,9 @@ class CheckConfig:
     # validated against every instance at load (paxcheck/symmetry.py)
     symmetry: tuple[str, ...] = ()
     symmetry_span: Span | None = field(default=None, compare=False)
+    liveness: tuple[str, ...] = ()   # liveness properties to check
+    # the [fairness] table: assumption name -> its setting
+    fairness: tuple[tuple[str, FairnessSetting], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -118,7 +130,7 @@ def _clip(text: str, n: int = 200) -> str:
 def build_model(data: dict[str, Any], path: str, text: str = "") -> Model:
     """A Model from a model file's parsed TOML table (`text` locates errors)."""
     loc = _Locator(path, text)
-    known = {"spec", "sorts", "immutable", "check", "symmetry"}
+    known = {"spec", "sorts", "immutable", "check", "symmetry", "fairness"}
     for key in data:
         if key not in known:
             raise loc.error(f"unknown key '{key}'", None, key, _keys(known))
@@ -337,7 +349,7 @@ def _all_interpretations(loc: _Locator, inst: Instance, sym: ir.Symbol) -> list[
 def _check_config(loc: _Locator, spec: ir.Spec, tbl: Any, data: dict[str, Any]) -> CheckConfig:
     if not isinstance(tbl, dict):
         raise loc.error("[check] must be a table", None, "check")
-    allowed = {"properties", "deadlock", "max_states", "timeout", "symmetry"}
+    allowed = {"properties", "liveness", "deadlock", "max_states", "timeout", "symmetry"}
     for key in tbl:
         if key not in allowed:
             raise loc.error(f"unknown key '{key}' in [check]", "check", key, _keys(allowed))
@@ -360,7 +372,57 @@ def _check_config(loc: _Locator, spec: ir.Spec, tbl: Any, data: dict[str, Any]) 
                                 or timeout <= 0):
         raise loc.error("timeout must be a positive number of seconds", "check", "timeout")
     symmetry, span = _symmetry(loc, tbl, data)
-    return CheckConfig(tuple(props), deadlock, max_states, timeout, symmetry, span)
+    live = tbl.get("liveness", [p.name for p in spec.liveness])
+    if not isinstance(live, list) or not all(isinstance(p, str) for p in live):
+        raise loc.error("liveness must be a list of names", "check", "liveness")
+    for p in live:
+        if p not in spec.liveness_map:
+            raise loc.error(f"unknown liveness property '{p}'", "check", "liveness",
+                            _keys(spec.liveness_map))
+    fair = data.get("fairness", {})
+    if not isinstance(fair, dict):
+        raise loc.error("[fairness] must be a table", None, "fairness",
+                        '[fairness] with name = "weak", "strong" or "off"')
+    settings = []
+    for name, val in fair.items():
+        if name not in spec.fairness_map:
+            raise loc.error(f"unknown fairness assumption '{name}' (not in {spec.file})",
+                            "fairness", name, _keys(spec.fairness_map))
+        settings.append((name, _fairness_setting(loc, spec.fairness_map[name], val)))
+    return CheckConfig(tuple(props), deadlock, max_states, timeout, symmetry, span, tuple(live),
+                       tuple(sorted(settings, key=lambda x: x[0])))
+
+
+_FAIRNESS_FORM = ('"weak", "strong", "off", or { kind = "weak", only = { x = ["e1", ...] } } '
+                  'restricting the forall variable x')
+
+
+def _fairness_setting(loc: _Locator, fair: ir.Fairness, val: Any) -> FairnessSetting:
+    """`name = "weak"`, or `name = { kind = "weak", only = { b = ["b2"] } }`:
+    the assumption for those values of its forall variables only."""
+    if isinstance(val, str):
+        val = {"kind": val}
+    if not isinstance(val, dict) or set(val) - {"kind", "only"} or "kind" not in val:
+        raise loc.error(f"cannot read fairness '{fair.name}' from {val!r}", "fairness",
+                        fair.name, _FAIRNESS_FORM)
+    kind, only = val["kind"], val.get("only", {})
+    if kind not in ("weak", "strong", "off"):
+        raise loc.error(f"fairness '{fair.name}' must be \"weak\", \"strong\" or \"off\"",
+                        "fairness", fair.name, _FAIRNESS_FORM)
+    if not isinstance(only, dict):
+        raise loc.error(f"fairness '{fair.name}': only must be a table", "fairness", fair.name,
+                        _FAIRNESS_FORM)
+    binders = {b.name: b for b in fair.binders}
+    out = []
+    for var, names in only.items():
+        if var not in binders:
+            raise loc.error(f"fairness '{fair.name}' has no forall variable '{var}'", "fairness",
+                            fair.name, _keys(binders))
+        if not isinstance(names, list) or not all(isinstance(x, str) for x in names):
+            raise loc.error(f"fairness '{fair.name}': only.{var} must be a list of element names",
+                            "fairness", fair.name, _FAIRNESS_FORM)
+        out.append((var, tuple(names)))
+    return FairnessSetting(kind, tuple(out))
 
 
 def _symmetry(loc: _Locator, tbl: dict[str, Any], data: dict[str, Any]

@@ -242,6 +242,59 @@ class Property:
 
 
 @dataclass(frozen=True)
+class Temporal:
+    """One liveness obligation in normal form, for every value of `binders`:
+    'always' []p, 'eventually' <>p, 'infinitely' []<>p, 'stable' <>[]p,
+    'leads_to' p ~> q (= [](p -> <>q)). p and q are one-state formulas."""
+    kind: str
+    binders: tuple[Binder, ...]
+    p: Expr
+    q: Expr | None = None
+    span: Span = NO_SPAN
+
+    def show(self) -> str:
+        return {"always": "always P", "eventually": "eventually P",
+                "infinitely": "always eventually P", "stable": "eventually always P",
+                "leads_to": "P ~> Q"}[self.kind]
+
+
+TEMPORAL_KINDS = ("always", "eventually", "infinitely", "stable", "leads_to")
+
+
+@dataclass(frozen=True)
+class Liveness:
+    """`liveness NAME: F`: F normalised into a conjunction of obligations."""
+    name: str
+    parts: tuple[Temporal, ...]
+    span: Span = NO_SPAN
+
+
+@dataclass(frozen=True)
+class ActionRef:
+    """An action in a fairness assumption: per parameter, the fairness
+    binder or the immutable individual it is tied to, or None (free: any
+    value)."""
+    action: str
+    args: tuple[str | None, ...]
+    span: Span = field(default=NO_SPAN, compare=False)
+
+
+@dataclass(frozen=True)
+class Fairness:
+    """`fairness NAME: weak|strong forall xs. a(..) | b(..)`: for each value
+    of the binders, weak (strong) fairness of the disjunction of the ground
+    actions matching the refs."""
+    name: str
+    kind: str  # 'weak' | 'strong'
+    binders: tuple[Binder, ...]
+    actions: tuple[ActionRef, ...]
+    span: Span = NO_SPAN
+
+
+FAIRNESS_KINDS = ("weak", "strong")
+
+
+@dataclass(frozen=True)
 class Spec:
     name: str
     file: str
@@ -252,6 +305,16 @@ class Spec:
     init: tuple[Stmt, ...]
     actions: tuple[Action, ...]
     properties: tuple[Property, ...]
+    liveness: tuple[Liveness, ...] = ()
+    fairness: tuple[Fairness, ...] = ()
+
+    @cached_property
+    def liveness_map(self) -> dict[str, Liveness]:
+        return {p.name: p for p in self.liveness}
+
+    @cached_property
+    def fairness_map(self) -> dict[str, Fairness]:
+        return {f.name: f for f in self.fairness}
 
     @cached_property
     def sort_map(self) -> dict[str, Sort]:

@@ -177,6 +177,27 @@ class _Builder(Transformer_NonRecursive):
         kind, name, formula = items
         return S.PropertyDeclS(str(kind), str(name), formula, self._span(meta))
 
+    @v_args(meta=True)
+    def liveness_decl(self, meta, items):
+        name, formula = items
+        return S.LivenessDeclS(str(name), formula, self._span(meta))
+
+    def fairness_kind(self, items):
+        return str(items[0])
+
+    @v_args(meta=True)
+    def fairness_decl(self, meta, items):
+        name, kind, binders, *refs = items
+        return S.FairnessDeclS(str(name), kind, binders or (), tuple(refs), self._span(meta))
+
+    @v_args(meta=True)
+    def action_ref(self, meta, items):
+        name, args = items
+        return S.ActionRefS(str(name), args, self._span(meta))
+
+    def ref_args(self, items):
+        return tuple(str(a) for a in items)
+
     # ---- statements
     def block(self, items):
         return tuple(items)
@@ -236,6 +257,18 @@ class _Builder(Transformer_NonRecursive):
             left.items.append(right)
             return S.ChainS(op, left.items, self._span(meta))
         return S.ChainS(op, [left, right], self._span(meta))
+
+    @v_args(meta=True)
+    def leads_to(self, meta, items):
+        return S.TemporalS("~>", (items[0], items[1]), self._span(meta))
+
+    @v_args(meta=True)
+    def always_(self, meta, items):
+        return S.TemporalS("always", (items[0],), self._span(meta))
+
+    @v_args(meta=True)
+    def eventually_(self, meta, items):
+        return S.TemporalS("eventually", (items[0],), self._span(meta))
 
     @v_args(meta=True)
     def not_(self, meta, items):
@@ -326,7 +359,8 @@ def _check_nesting(decls: tuple, text: str) -> None:
                 stack.append((value, depth))
 
 
-_NESTING = (S.NotS, S.ChainS, S.BinOpS, S.CompareS, S.QuantS, S.CallS, S.OldS, S.IfS)
+_NESTING = (S.NotS, S.ChainS, S.BinOpS, S.CompareS, S.QuantS, S.CallS, S.OldS, S.IfS,
+            S.TemporalS)
 
 
 def parse_file(path: str | Path) -> S.ModuleS:

@@ -99,7 +99,16 @@ class QuantS:
     span: Span
 
 
-ExprS = Union[NameS, CallS, OldS, BoolS, NoneS, NotS, ChainS, BinOpS, CompareS, QuantS]
+@dataclass(frozen=True)
+class TemporalS:
+    """`always F`, `eventually F` or `F ~> G` (liveness properties only)."""
+    op: str  # 'always' | 'eventually' | '~>'
+    args: tuple[ExprS, ...]
+    span: Span
+
+
+ExprS = Union[NameS, CallS, OldS, BoolS, NoneS, NotS, ChainS, BinOpS, CompareS, QuantS,
+              TemporalS]
 
 
 # ---- statements ------------------------------------------------------------
@@ -200,8 +209,33 @@ class PropertyDeclS:
     span: Span
 
 
+@dataclass(frozen=True)
+class LivenessDeclS:
+    name: str
+    formula: ExprS
+    span: Span
+
+
+@dataclass(frozen=True)
+class ActionRefS:
+    """An action named in a fairness assumption; args are binder names or
+    '_' (a free parameter); None: every parameter free."""
+    name: str
+    args: tuple[str, ...] | None
+    span: Span
+
+
+@dataclass(frozen=True)
+class FairnessDeclS:
+    name: str
+    kind: str  # 'weak' | 'strong'
+    binders: tuple[BinderS, ...]
+    actions: tuple[ActionRefS, ...]
+    span: Span
+
+
 DeclS = Union[SortDeclS, SymbolDeclS, AxiomDeclS, DefinitionDeclS, InitDeclS,
-              ActionDeclS, PropertyDeclS]
+              ActionDeclS, PropertyDeclS, LivenessDeclS, FairnessDeclS]
 
 
 @dataclass(frozen=True)

@@ -63,6 +63,8 @@ class _Checker:
         axioms: list[ir.Axiom] = []
         actions: list[ir.Action] = []
         properties: list[ir.Property] = []
+        liveness: list[ir.Liveness] = []
+        fairness: list[ir.Fairness] = []
         init: tuple[ir.Stmt, ...] | None = None
         for d in decls:
             if isinstance(d, S.AxiomDeclS):
@@ -84,6 +86,14 @@ class _Checker:
                 self.declare(d.name, d.span, d.kind)
                 scope = _Scope(allow_old=d.kind == "transition")
                 properties.append(ir.Property(d.name, d.kind, self.formula(d.formula, scope), d.span))
+            elif isinstance(d, S.LivenessDeclS):
+                self.declare(d.name, d.span, "liveness property")
+                parts = tuple(self.temporal(d.formula, _Scope(), (), False))
+                liveness.append(ir.Liveness(d.name, parts, d.span))
+        for d in decls:   # after every action is known
+            if isinstance(d, S.FairnessDeclS):
+                self.declare(d.name, d.span, "fairness assumption")
+                fairness.append(self.fairness(d, {a.name: a for a in actions}))
         if not actions:
             raise self.error("the spec declares no action", S_span_end(self.module),
                              "at least one 'action NAME(...) { ... }'")
@@ -91,7 +101,7 @@ class _Checker:
         return ir.Spec(name, self.module.file, tuple(self.sorts.values()),
                        tuple(self.symbols.values()), tuple(axioms),
                        tuple(self.definitions.values()), init or (), tuple(actions),
-                       tuple(properties))
+                       tuple(properties), tuple(liveness), tuple(fairness))
 
     def sortref(self, ref: S.SortRefS) -> ir.SortT:
         if ref.name not in self.sorts:
@@ -161,6 +171,101 @@ class _Checker:
         body = self.block(d.body, scope)
         self.check_used(scope, params, "parameter")
         return ir.Action(d.name, tuple(params), actor, body, d.span)
+
+    # ---- liveness and fairness
+    def temporal(self, e: S.ExprS, scope: _Scope, binders: tuple[ir.Binder, ...],
+                 always: bool) -> list[ir.Temporal]:
+        """A liveness formula as its obligations in normal form: foralls
+        and conjunctions outside, one of the ir.TEMPORAL_KINDS inside
+        (`always` is true under an enclosing `always`)."""
+        def state(x: S.ExprS) -> ir.Expr:
+            return self.formula(x, scope)
+
+        if isinstance(e, S.QuantS) and e.kind == "forall":
+            inner = _Scope(dict(scope.vars))
+            bs = self.binders(e.binders, inner, "quant")
+            out = self.temporal(e.body, inner, binders + tuple(bs), always)
+            self.check_used(inner, bs, "quantified variable")
+            return out
+        if isinstance(e, S.ChainS) and e.op == "&" and _is_temporal(e):
+            return [t for item in e.items for t in self.temporal(item, scope, binders, always)]
+        if isinstance(e, S.TemporalS):
+            arg = e.args[0]
+            if e.op == "~>" and not always:
+                return [ir.Temporal("leads_to", binders, state(e.args[0]), state(e.args[1]),
+                                    e.span)]
+            if e.op == "eventually" and not always:
+                if isinstance(arg, S.TemporalS) and arg.op == "always":
+                    return [ir.Temporal("stable", binders, state(arg.args[0]), None, e.span)]
+                return [ir.Temporal("eventually", binders, state(arg), None, e.span)]
+            if e.op == "always" and not always:
+                if isinstance(arg, S.TemporalS) and arg.op == "eventually":
+                    return [ir.Temporal("infinitely", binders, state(arg.args[0]), None,
+                                        e.span)]
+                if (isinstance(arg, S.BinOpS) and arg.op == "->"
+                        and isinstance(arg.right, S.TemporalS) and arg.right.op == "eventually"):
+                    return [ir.Temporal("leads_to", binders, state(arg.left),
+                                        state(arg.right.args[0]), e.span)]
+                if _is_temporal(arg):
+                    if (isinstance(arg, S.QuantS) and arg.kind == "forall"
+                            or isinstance(arg, S.ChainS) and arg.op == "&"):
+                        return self.temporal(arg, scope, binders, True)
+                    raise self.error("this liveness formula is not supported", arg.span,
+                                     _TEMPORAL_SHAPES)
+                return [ir.Temporal("always", binders, state(arg), None, e.span)]
+        if always:
+            # a conjunct or forall body under `always`: always F
+            return self.temporal(S.TemporalS("always", (e,), e.span), scope, binders, False)
+        if _is_temporal(e):
+            raise self.error("this liveness formula is not supported", e.span, _TEMPORAL_SHAPES)
+        raise self.error("a liveness property needs a temporal operator here", e.span,
+                         _TEMPORAL_SHAPES)
+
+    def fairness(self, d: S.FairnessDeclS, actions: dict[str, ir.Action]) -> ir.Fairness:
+        scope = _Scope()
+        binders = self.binders(d.binders, scope, "quant")
+        refs = []
+        for ref in d.actions:
+            action = actions.get(ref.name)
+            if action is None:
+                raise self.error(f"unknown action '{ref.name}' in fairness '{d.name}'", ref.span,
+                                 _one_of("an action", actions))
+            if ref.args is None:
+                refs.append(ir.ActionRef(ref.name, (None,) * len(action.params), ref.span))
+                continue
+            if len(ref.args) != len(action.params):
+                raise self.error(f"action '{ref.name}' takes {len(action.params)} argument(s), "
+                                 f"got {len(ref.args)}", ref.span,
+                                 "one binder name or '_' per parameter")
+            args: list[str | None] = []
+            for a, param in zip(ref.args, action.params):
+                if a == "_":
+                    args.append(None)
+                    continue
+                info = scope.vars.get(a)
+                sym = self.symbols.get(a)
+                if info is None and sym is not None and sym.kind == "individual" \
+                        and not sym.mutable:
+                    # a model constant: `fairness f: weak phase1a(leader)`
+                    if sym.value_sort != param.sort:
+                        raise self.error(f"'{a}' has sort {sym.value_sort}, but parameter "
+                                         f"'{param.name}' of '{ref.name}' has sort {param.sort}",
+                                         ref.span, f"a term of sort {param.sort}, or '_'")
+                    args.append(a)
+                    continue
+                if info is None:
+                    raise self.error(f"'{a}' is not a variable of fairness '{d.name}'", ref.span,
+                                     _one_of("'_', a variable bound by its forall or an "
+                                             "immutable individual", scope.vars))
+                if info.sort != param.sort:
+                    raise self.error(f"'{a}' has sort {info.sort}, but parameter "
+                                     f"'{param.name}' of '{ref.name}' has sort {param.sort}",
+                                     ref.span, f"a variable of sort {param.sort}, or '_'")
+                info.used = True
+                args.append(a)
+            refs.append(ir.ActionRef(ref.name, tuple(args), ref.span))
+        self.check_used(scope, binders, "variable")
+        return ir.Fairness(d.name, d.kind, tuple(binders), tuple(refs), d.span)
 
     # ---- statements
     def block(self, stmts: tuple[S.StmtS, ...], scope: _Scope) -> tuple[ir.Stmt, ...]:
@@ -286,6 +391,11 @@ class _Checker:
             return ir.Old(self.formula(e.arg, inner), e.span), None
         if isinstance(e, S.CompareS):
             return self.compare(e, scope), None
+        if isinstance(e, S.TemporalS):
+            op = "~>" if e.op == "~>" else e.op
+            raise self.error(f"temporal operator '{op}' where a state formula is expected",
+                             e.span, "a one-state formula; in a liveness property: "
+                             + _TEMPORAL_SHAPES)
         if isinstance(e, S.NameS):
             info = scope.vars.get(e.id)
             if info is not None:
@@ -365,6 +475,27 @@ class _Checker:
             raise self.error(f"'{e.op}' needs an ordered sort, but {lsort.name} is not ordered",
                              e.span, f"'ordered sort {lsort.name}' or '=' / '!='")
         return ir.Cmp(op, left, right, e.span)
+
+
+_TEMPORAL_SHAPES = ("one of 'always P', 'eventually P', 'always eventually P', "
+                    "'eventually always P', 'P ~> Q' or 'always (P -> eventually Q)', "
+                    "with P, Q state formulas, joined by '&' under 'forall'")
+
+
+def _is_temporal(e: S.ExprS) -> bool:
+    """Does a temporal operator occur in e (iteratively: e may be deep)?"""
+    stack: list[object] = [e]
+    while stack:
+        x = stack.pop()
+        if isinstance(x, S.TemporalS):
+            return True
+        for name in getattr(x, "__dataclass_fields__", ()):
+            v = getattr(x, name)
+            if isinstance(v, (tuple, list)):
+                stack.extend(v)
+            elif hasattr(v, "__dataclass_fields__"):
+                stack.append(v)
+    return False
 
 
 def S_span_end(module: S.ModuleS) -> Span:

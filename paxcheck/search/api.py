@@ -17,20 +17,26 @@ Bounded model checking with Z3 (smt/bmc.py) answers a different question
 from __future__ import annotations
 
 import builtins
+import time
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any, Protocol
 
 from paxcheck.budget import Limits, Stop, StopReason, over_limit, peak_rss_bytes
+from paxcheck.errors import PaxError
 from paxcheck.outcome import Verdict
 
-__all__ = ["ENGINES", "Checks", "Engine", "Limits", "Progress", "RunResult", "Stats", "Stop",
-           "StopReason", "Violation", "Visitor", "make_engine", "over_limit", "peak_rss_bytes",
-           "realize", "run"]
+__all__ = ["ENGINES", "Checks", "Engine", "Limits", "Progress", "RunResult", "StateGraph", "Stats",
+           "graph_arrays",
+           "Stop", "StopReason", "Violation", "Visitor", "make_engine", "over_limit",
+           "peak_rss_bytes", "realize", "run"]
 
 if TYPE_CHECKING:
+    import numpy as np
+
     from paxcheck.config.symmetry import Symmetry
     from paxcheck.ground.ground import GroundInstance
+    from paxcheck.ground.temporal import Atom, LiveSet
 
 ENGINES = ("fast", "python", "reference")
 
@@ -38,20 +44,34 @@ ENGINES = ("fast", "python", "reference")
 @dataclass(frozen=True)
 class Checks:
     """What a search checks: properties by name, deadlock, and whether it
-    goes on after a violation (then each property is reported once)."""
+    goes on after a violation (then each property is reported once). With
+    `graph`, a complete run also returns its state graph (RunResult.graph),
+    every state labelled with the truth of each `observe` atom: what the
+    liveness checker (search/liveness.py) works on."""
     properties: tuple[str, ...] = ()
     deadlock: bool = False
     keep_going: bool = False
+    graph: bool = False
+    observe: tuple[Atom, ...] = ()
+
+
+# Atoms one run labels states with: the bits of one int64 in the fast engine.
+MAX_OBSERVED = 63
 
 
 @dataclass(frozen=True)
 class Violation:
     """A path from an initial state to a violation: packed states (a real
     execution, also under symmetry) and the ground action of each step."""
-    kind: str  # 'invariant' | 'transition' | 'deadlock'
+    kind: str  # 'invariant' | 'transition' | 'deadlock' | 'liveness'
     property: str | None
     states: tuple[Any, ...]
     steps: tuple[int, ...]   # ground action ids; len(states) == len(steps) + 1
+    # a lasso (liveness): the behaviour goes on from the last state as from
+    # states[loop] (the last state equals it); loop == len(states) - 1 with
+    # no step after it: it stutters there forever
+    loop: int | None = None
+    binding: tuple[tuple[str, str], ...] = ()   # a liveness obligation's forall values
 
     @builtins.property   # the field 'property' shadows the decorator here
     def length(self) -> int:
@@ -72,6 +92,42 @@ class Stats:
 
 
 @dataclass
+class StateGraph:
+    """The reachable state graph of a complete run, by state index (BFS
+    order, as in every engine): states 0 .. initial-1 are the initial ones;
+    the edges out of state i are dst[offsets[i]:offsets[i+1]], with their
+    ground actions in gid: the generated transitions that change the state
+    (a step back to the same state is a stutter step: no edge); labels[i]
+    has bit a set when observed atom a holds in state i. Compressed rows,
+    int32 targets and int16 actions where they fit: the graph of a liveness
+    check is its main memory cost."""
+    initial: int
+    offsets: np.ndarray
+    dst: np.ndarray
+    gid: np.ndarray
+    labels: np.ndarray
+    state: Callable[[int], Any]   # the packed state of an index
+
+    @property
+    def size(self) -> int:
+        return len(self.labels)
+
+    @property
+    def edges(self) -> int:
+        return len(self.dst)
+
+
+def graph_arrays(degree: Any, dst: Any, gid: Any, nactions: int) -> tuple[Any, Any, Any]:
+    """(offsets, dst, gid) of a StateGraph in their compact types, from
+    per-state out-degrees and the edges in source order."""
+    import numpy as np
+    offsets = np.zeros(len(degree) + 1, np.int64)
+    np.cumsum(degree, out=offsets[1:])
+    return (offsets, np.asarray(dst, np.int32 if len(degree) < 2**31 else np.int64),
+            np.asarray(gid, np.int16 if nactions < 2**15 else np.int32))
+
+
+@dataclass
 class RunResult:
     """What one engine run found: counts, violations, and whether it was exhaustive."""
     ground: GroundInstance
@@ -79,6 +135,7 @@ class RunResult:
     violations: list[Violation] = field(default_factory=list)
     complete: bool = True
     stop: Stop | None = None   # why an incomplete run stopped
+    graph: StateGraph | None = None   # with Checks.graph, when complete
 
     @property
     def instance(self) -> Any:
@@ -144,13 +201,35 @@ def make_engine(kind: str, ground: GroundInstance, *, workers: int | None = None
 
 def run(ground: GroundInstance, limits: Limits = Limits(), checks: Checks = Checks(), *,
         engine: str = "fast", workers: int | None = None, symmetry: Symmetry | None = None,
-        progress: Progress | None = None, visitor: Visitor | None = None) -> RunResult:
-    """One run of a fresh engine, closed afterwards."""
+        progress: Progress | None = None, visitor: Visitor | None = None,
+        live: LiveSet | None = None) -> RunResult:
+    """One run of a fresh engine, closed afterwards. With `live` (ground
+    liveness obligations and fairness), a complete run's state graph is
+    then checked for fair lassos (search/liveness.py), each a Violation
+    of kind 'liveness'."""
+    if live is not None and live.obligations:
+        if symmetry is not None:
+            raise PaxError("liveness is not checked under symmetry reduction: a cycle of orbits "
+                           "need not be a cycle of states, so a lasso could be missed or made up",
+                           expected="--no-symmetry (or no liveness property)")
+        if len(live.atoms) > MAX_OBSERVED:
+            raise PaxError(f"the liveness properties read {len(live.atoms)} state formulas once "
+                           f"their foralls are unrolled; one run labels states with at most "
+                           f"{MAX_OBSERVED}", expected="fewer liveness properties per run")
+        checks = replace(checks, graph=True, observe=live.atoms)
     eng = make_engine(engine, ground, workers=workers, symmetry=symmetry)
     try:
-        return eng.run(limits, checks, progress, visitor)
+        res = eng.run(limits, checks, progress, visitor)
     finally:
         eng.close()
+    if live is not None and live.obligations and res.graph is not None:
+        from paxcheck.search import liveness  # numpy and scipy load here
+        t0 = time.monotonic()
+        res.violations.extend(liveness.violations(res.graph, live, ground))
+        res.stats.elapsed += time.monotonic() - t0
+        res.complete = not res.violations
+        res.graph = None
+    return res
 
 
 Successors = Callable[[int], Iterable[tuple[int, int]]]

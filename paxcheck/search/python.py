@@ -10,16 +10,19 @@ from typing import TYPE_CHECKING, Any, Protocol, cast
 from paxcheck import budget
 from paxcheck.ground.ground import GroundInstance
 from paxcheck.ground.grounder import Emitter, Grounder, emit_successors, run_generated
+from paxcheck.ground.temporal import Atom
 from paxcheck.lang import ir
 from paxcheck.search.api import (
     Checks,
     Limits,
     Progress,
     RunResult,
+    StateGraph,
     Stats,
     Stop,
     Violation,
     Visitor,
+    graph_arrays,
     over_limit,
     realize,
 )
@@ -54,6 +57,15 @@ class PythonKernel:
         self.source_lines.append(src)
         return run_generated(src, name, self.grounder.consts)
 
+    def labeller(self, atoms: Sequence[Atom]) -> Callable[[int], int]:
+        """f(s): the bit mask of the atoms that hold in s (bit a for atoms[a])."""
+        lines = ["def _obs(s):", "    m = 0"]
+        for a, (e, env) in enumerate(atoms):
+            lines.append(f"    if {self.grounder.emit(self.grounder.formula(e, dict(env), 's'))}:")
+            lines.append(f"        m |= {1 << a}")
+        lines.append("    return m")
+        return cast(Callable[[int], int], self._run("\n".join(lines) + "\n", "_obs"))
+
     def predicate(self, prop: ir.Property) -> Callable[..., bool]:
         """prop's test: f(s) for a one-state property, f(p, s) for a
         two-state one; True when it holds."""
@@ -74,6 +86,8 @@ class Kernel(Protocol):
     def successors(self, s: Any) -> list[tuple[int, Any]]: ...
 
     def predicate(self, prop: ir.Property) -> Callable[..., bool]: ...
+
+    def labeller(self, atoms: Sequence[Atom]) -> Callable[[Any], int]: ...
 
 
 class LoopEngine:
@@ -134,6 +148,15 @@ def breadth_first(ground: GroundInstance, kernel: Kernel, limits: Limits, checks
     violated: set[str] = set()
     canon = symmetry.canon if symmetry is not None else None
     succ = kernel.successors
+    if checks.graph and canon is not None:
+        raise ValueError("a state graph under symmetry is a quotient: liveness refuses it")
+    edges: tuple[array, array, array] | None = None   # out-degree per state, dst, gid
+    labels: list[int] = []
+    label = None
+    if checks.graph:
+        edges = (array("q"), array("q"), array("q"))
+        label = kernel.labeller(checks.observe)
+    initial = [0]   # how many initial states, once they are all in
 
     def path(i: int) -> tuple[list[Any], list[int]]:
         ss, gs = [], []
@@ -172,6 +195,8 @@ def breadth_first(ground: GroundInstance, kernel: Kernel, limits: Limits, checks
         via.append(g)
         if visitor is not None:
             visitor.state(idx, t, p, g)
+        if label is not None:
+            labels.append(label(t))
         for name, fn in invariants:
             if not fn(t) and record("invariant", name, idx):
                 return True
@@ -182,6 +207,8 @@ def breadth_first(ground: GroundInstance, kernel: Kernel, limits: Limits, checks
         stats.elapsed = time.monotonic() - start
         result.complete = complete and not result.violations
         result.stop = stop
+        if edges is not None and result.complete:
+            result.graph = _graph(initial[0], states, edges, labels, len(ground.ground_actions))
         return result
 
     max_states = limits.max_states
@@ -197,6 +224,7 @@ def breadth_first(ground: GroundInstance, kernel: Kernel, limits: Limits, checks
                 return finish(False, Stop.state_limit(max_states))
             if add(s0, -1, -1):
                 return finish(False, None)
+        initial[0] = len(states)
         i = 0
         level_end = len(states)
         while i < len(states):
@@ -216,6 +244,8 @@ def breadth_first(ground: GroundInstance, kernel: Kernel, limits: Limits, checks
             out = succ(s)
             # with symmetry: the (action, successor) pairs of the representative s
             stats.transitions += len(out)
+            if edges is not None:
+                edges[0].append(sum(1 for _, t in out if t != s))
             if not out and checks.deadlock and record("deadlock", None, i):
                 return finish(False, None)
             for g, t in out:
@@ -236,10 +266,21 @@ def breadth_first(ground: GroundInstance, kernel: Kernel, limits: Limits, checks
                         return finish(False, None)
                 if visitor is not None:
                     visitor.transition(i, g, j)
+                if edges is not None and j != i:
+                    edges[1].append(j)
+                    edges[2].append(g)
             i += 1
     except KeyboardInterrupt:
         return finish(False, Stop.interrupted())
     return finish(True, None)
+
+
+def _graph(initial: int, states: list[Any], edges: tuple[array, array, array],
+           labels: list[int], nactions: int) -> StateGraph:
+    import numpy as np  # only runs that record a graph pay for numpy
+    offsets, dst, gid = graph_arrays(np.array(edges[0], np.int64), np.array(edges[1], np.int64),
+                                     np.array(edges[2], np.int64), nactions)
+    return StateGraph(initial, offsets, dst, gid, np.array(labels, np.int64), states.__getitem__)
 
 
 def _level(parent: array, i: int) -> int:

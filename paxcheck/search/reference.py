@@ -8,6 +8,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 
 from paxcheck.ground.ground import GroundInstance
+from paxcheck.ground.temporal import Atom
 from paxcheck.lang import ir
 from paxcheck.search.python import LoopEngine
 from paxcheck.semantics.evaluate import Evaluator, RefState, successors
@@ -24,6 +25,12 @@ class ReferenceKernel:
 
     def successors(self, s: RefState) -> list[tuple[int, RefState]]:
         return [(self.gid[(name, args)], t) for name, args, t in successors(self.ev, s)]
+
+    def labeller(self, atoms: Sequence[Atom]) -> Callable[[RefState], int]:
+        """The bit mask of the atoms that hold in a state, by the evaluator."""
+        ev = self.ev
+        return lambda s: sum(1 << a for a, (e, env) in enumerate(atoms)
+                             if ev.eval(e, dict(env), s))
 
     def predicate(self, prop: ir.Property) -> Callable[..., bool]:
         """prop's test by the evaluator: f(s), or f(p, s) for a two-state one."""

@@ -89,16 +89,22 @@ def to_itf(trace: Trace, spec_path: str, model_path: str) -> dict[str, Any]:
         return out
 
     states = [state(0, trace.initial, INIT_ACTION, {})]
-    for i, step in enumerate(trace.steps, 1):
+    # a lasso: ITF's `loop` says the last state is followed by states[loop],
+    # so the closing state (equal to states[loop]) is not written again
+    steps = trace.steps[:-1] if trace.loop is not None and trace.cycle else trace.steps
+    for i, step in enumerate(steps, 1):
         states.append(state(i, step.state, step.action, dict(step.args)))
-    what = describe_violation(trace.kind, trace.property, spec)
+    what = describe_violation(trace.kind, trace.property, spec, trace.binding)
+    lasso = {"loop": trace.loop} if trace.loop is not None else {}
     return {
         "#meta": {
             "format": "ITF",
             "format-description": FORMAT_DESCRIPTION,
             "source": spec_path,
-            "description": f"paxcheck counterexample: {what} violated after "
-                           f"{trace.length} step{'s' if trace.length != 1 else ''}",
+            "description": f"paxcheck counterexample: {what} violated "
+                           + (f"by a lasso looping back to state {trace.loop}"
+                              if trace.loop is not None else
+                              f"after {trace.length} step{'s' if trace.length != 1 else ''}"),
             "model": model_path,
             "instance": {"sorts": {k: list(v) for k, v in inst.elements.items()},
                          "label": inst.label},
@@ -107,6 +113,7 @@ def to_itf(trace: Trace, spec_path: str, model_path: str) -> dict[str, Any]:
         },
         "vars": mutable + [ACTION_VAR, PICKS_VAR],
         "states": states,
+        **lasso,
     }
 
 

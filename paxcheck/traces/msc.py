@@ -33,7 +33,7 @@ from xml.sax.saxutils import escape, quoteattr
 from paxcheck.config.instance import Instance
 from paxcheck.lang import ir
 from paxcheck.semantics.evaluate import Evaluator, RefState
-from paxcheck.traces.trace import Step, Trace, diff_json
+from paxcheck.traces.trace import Step, Trace, describe_violation, diff_json
 
 ENV = "env"
 
@@ -71,6 +71,7 @@ class Chart:
     arrows: tuple[Arrow, ...]
     violation: str           # the text of the red band
     symbols: tuple[str, ...]  # message relations, in spec order (colours, legend)
+    cycle: tuple[int, int] | None = None   # a lasso's repeated steps (first, last)
 
 
 # ---- analysis ----------------------------------------------------------------
@@ -196,7 +197,15 @@ def build_chart(trace: Trace) -> Chart:
     arrows.sort(key=lambda a: (a.sent, a.received if a.received is not None else 1 << 30,
                                a.message))
     lifelines = tuple(x[2] for x in sorted(used.values(), key=lambda x: (x[0], x[1])))
-    if trace.kind == "deadlock":
+    cycle = None
+    if trace.loop is not None:
+        what = describe_violation(trace.kind, trace.property, spec, trace.binding)
+        if trace.cycle:
+            cycle = (trace.loop + 1, trace.length)
+            band = f"{what}: steps {trace.loop + 1}-{trace.length} repeat forever"
+        else:
+            band = f"{what}: state {trace.loop} stutters forever"
+    elif trace.kind == "deadlock":
         band = f"deadlock: state {trace.length} has no successor"
     elif trace.kind == "transition":
         band = f"step {trace.length} breaks '{trace.property}'"
@@ -205,7 +214,7 @@ def build_chart(trace: Trace) -> Chart:
     title = (f"{Path(spec.file).name}: {trace.kind} '{trace.property or 'deadlock'}' "
              f"after {trace.length} steps")
     return Chart(title, lifelines, tuple(events), tuple(arrows), band,
-                 tuple(s.name for s in messages))
+                 tuple(s.name for s in messages), cycle)
 
 
 def _flush(inst, spec, key, sent_at, pending, arrows) -> None:
@@ -370,6 +379,16 @@ def render_svg(chart: Chart) -> str:
           f'height="{_BOX_H}" rx="3" fill="#fffbe6" stroke="#333"/>')
         w(f'<text x="{_num(x)}" y="{_num(y + 4)}" text-anchor="middle">{escape(e.label)}</text>')
         w("</g>")
+    if chart.cycle is not None and chart.cycle[0] in row_y:
+        # a lasso: bracket the repeated steps on the left margin
+        top = row_y[chart.cycle[0]] - _ROW_H / 2
+        end = row_y[chart.cycle[1]] + _ROW_H / 2
+        w(f'<g class="cycle"><line x1="6" y1="{_num(top)}" x2="{_num(width)}" y2="{_num(top)}" '
+          f'stroke="#d62728" stroke-dasharray="6 4"/>'
+          f'<path d="M 14 {_num(top)} H 6 V {_num(end)} H 14" fill="none" stroke="#d62728" '
+          f'stroke-width="2"/><text x="{_num(width - 6)}" y="{_num(top - 4)}" '
+          f'text-anchor="end" fill="#d62728">cycle: steps {chart.cycle[0]}-{chart.cycle[1]} '
+          f'repeat forever</text></g>')
     # the violation
     w(f'<g class="violation"><rect x="0" y="{_num(band_y)}" width="{_num(width)}" height="30" '
       f'fill="#d62728"/><text x="{_num(width / 2)}" y="{_num(band_y + 20)}" '

@@ -1,5 +1,6 @@
 """Counterexample traces: from engine results (packed states) to a readable
-form, text and JSON. JSON schema (version 1) is documented in README.md."""
+form, text and JSON. JSON schema (version 1; version 2 for a lasso, which
+adds its loop) is documented in README.md."""
 from __future__ import annotations
 
 import builtins
@@ -16,6 +17,8 @@ from paxcheck.semantics.state import state_view, views_json
 
 FORMAT = "paxcheck-trace"
 VERSION = 1
+LASSO_VERSION = 2   # a trace with a loop: readers of version 1 cannot follow it
+VERSIONS = (VERSION, LASSO_VERSION)
 
 
 @dataclass(frozen=True)
@@ -32,10 +35,19 @@ class Trace:
     """A counterexample: an initial state, steps, and the property it violates."""
     spec: ir.Spec
     instance: Instance
-    kind: str               # 'invariant' | 'transition' | 'deadlock'
+    kind: str               # 'invariant' | 'transition' | 'deadlock' | 'liveness'
     property: str | None
     initial: RefState
     steps: tuple[Step, ...]
+    # a lasso: after the last state the behaviour goes on as from state
+    # `loop` (the last state equals it; with no step after state `loop`, it
+    # stutters there forever)
+    loop: int | None = None
+    binding: tuple[tuple[str, str], ...] = ()   # the liveness obligation's forall values
+
+    @builtins.property
+    def cycle(self) -> tuple[Step, ...]:
+        return self.steps[self.loop:] if self.loop is not None else ()
 
     @builtins.property   # the field 'property' shadows the decorator here
     def length(self) -> int:
@@ -43,17 +55,18 @@ class Trace:
 
 
 def from_steps(inst: Instance, kind: str, prop: str | None, initial: RefState,
-               steps: list[tuple[str, tuple[int, ...], RefState]] | tuple = ()) -> Trace:
+               steps: list[tuple[str, tuple[int, ...], RefState]] | tuple = (),
+               loop: int | None = None, binding: tuple[tuple[str, str], ...] = ()) -> Trace:
     """The one Trace constructor: (action name, argument values, state
     after) per step, as engines, BMC and counterexamples to induction have
-    them."""
+    them; a lasso also gives its loop index and obligation binding."""
     out = []
     for name, args, post in steps:
         action = inst.spec.action_map[name]
         named = tuple((p.name, inst.name_of(p.sort, a)) for p, a in zip(action.params, args))
         actor = named[action.actor][1] if action.actor is not None else None
         out.append(Step(action.name, named, actor, post))
-    return Trace(inst.spec, inst, kind, prop, initial, tuple(out))
+    return Trace(inst.spec, inst, kind, prop, initial, tuple(out), loop, binding)
 
 
 def from_violation(ground: GroundInstance, v: Violation) -> Trace:
@@ -63,7 +76,8 @@ def from_violation(ground: GroundInstance, v: Violation) -> Trace:
         return ground.decode(s) if isinstance(s, int) else s  # type: ignore[return-value]
     steps = [(ground.ground_actions[g].action.name, ground.ground_actions[g].args, decode(s))
              for g, s in zip(v.steps, v.states[1:])]
-    return from_steps(ground.inst, v.kind, v.property, decode(v.states[0]), steps)
+    return from_steps(ground.inst, v.kind, v.property, decode(v.states[0]), steps, v.loop,
+                      v.binding)
 
 
 # ---- state rendering --------------------------------------------------------
@@ -98,14 +112,19 @@ def to_json(trace: Trace, spec_path: str, model_path: str) -> dict[str, Any]:
         steps.append({"index": i, "action": st.action, "args": dict(st.args), "actor": st.actor,
                       "changes": diff_json(inst, prev, st.state)})
         prev = st.state
+    violation: dict[str, Any] = {"kind": trace.kind, "property": trace.property,
+                                 "length": trace.length}
+    if trace.loop is not None:
+        violation["loop"] = trace.loop
+        violation["binding"] = dict(trace.binding)
     return {
         "format": FORMAT,
-        "version": VERSION,
+        "version": VERSION if trace.loop is None else LASSO_VERSION,
         "spec": spec_path,
         "model": model_path,
         "instance": {"sorts": {k: list(v) for k, v in inst.elements.items()},
                      "label": inst.label},
-        "violation": {"kind": trace.kind, "property": trace.property, "length": trace.length},
+        "violation": violation,
         "initial": state_json(inst, trace.initial),
         "steps": steps,
     }
@@ -133,10 +152,14 @@ def _state_lines(inst: Instance, state: RefState, indent: str) -> list[str]:
     return lines
 
 
-def describe_violation(kind: str, prop: str | None, spec: ir.Spec) -> str:
+def describe_violation(kind: str, prop: str | None, spec: ir.Spec,
+                       binding: tuple[tuple[str, str], ...] = ()) -> str:
     if kind == "deadlock":
         return "deadlock (a state with no successor)"
     assert prop is not None
+    if kind == "liveness":
+        args = ", ".join(f"{k}={v}" for k, v in binding)
+        return f"liveness property '{prop}'" + (f" for {args}" if args else "")
     p = spec.property_map[prop]
     what = "two-state property" if p.two_state else f"{p.kind} property"
     return f"{what} '{prop}'"
@@ -145,9 +168,19 @@ def describe_violation(kind: str, prop: str | None, spec: ir.Spec) -> str:
 def to_text(trace: Trace) -> str:
     """A Trace for people: the initial state, then each step's changes."""
     inst = trace.instance
-    head = (f"Counterexample: {describe_violation(trace.kind, trace.property, trace.spec)} "
-            f"violated after {trace.length} step{'s' if trace.length != 1 else ''}")
+    what = describe_violation(trace.kind, trace.property, trace.spec, trace.binding)
+    if trace.loop is not None:
+        cyc = len(trace.cycle)
+        head = (f"Counterexample: {what} violated by a lasso: a stem of {trace.loop} "
+                f"step{'s' if trace.loop != 1 else ''}, then "
+                + (f"a cycle of {cyc} step{'s' if cyc != 1 else ''} forever" if cyc
+                   else "stuttering forever"))
+    else:
+        head = (f"Counterexample: {what} "
+                f"violated after {trace.length} step{'s' if trace.length != 1 else ''}")
     lines = [head, "  State 0 (initial):"]
+    if trace.loop == 0 and trace.cycle:
+        lines[-1] = "  State 0 (initial)   <- the cycle starts here:"
     lines += _state_lines(inst, trace.initial, "    ")
     prev = trace.initial
     for i, st in enumerate(trace.steps, 1):
@@ -171,7 +204,16 @@ def to_text(trace: Trace) -> str:
             else:
                 lines.append(f"    {name}: {state_json(inst, prev)[name]} -> {ch}")
         prev = st.state
-    if trace.kind == "deadlock":
+        if trace.loop == i and trace.cycle:
+            lines.append(f"  -- the cycle starts here, at state {i} --")
+    if trace.loop is not None:
+        if trace.cycle:
+            lines.append(f"  State {trace.length} is state {trace.loop} again: the cycle "
+                         f"repeats forever, every fairness assumption holding on it.")
+        else:
+            lines.append(f"  State {trace.loop} stutters forever: no fair action is enabled "
+                         f"there.")
+    elif trace.kind == "deadlock":
         lines.append(f"  State {trace.length} has no successor.")
     elif trace.kind == "transition":
         lines.append(f"  Step {trace.length} breaks '{trace.property}'.")

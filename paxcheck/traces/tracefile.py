@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from paxcheck.config.instance import Instance
-from paxcheck.config.model import load_model
+from paxcheck.config.model import Model, load_model
 from paxcheck.errors import PaxError, read_input
 from paxcheck.semantics.evaluate import RefState
 from paxcheck.traces import trace as T
@@ -122,7 +122,7 @@ def load_trace(path: str | Path) -> dict[str, Any]:
         raise PaxError(f"{path}:{exc.lineno}:{exc.colno}: invalid JSON: {exc.msg}") from None
     if not isinstance(data, dict) or data.get("format") != T.FORMAT:
         raise PaxError(f"{path}: not a paxcheck trace (format must be '{T.FORMAT}')")
-    if data.get("version") != T.VERSION:
+    if data.get("version") not in T.VERSIONS:
         raise PaxError(f"{path}: unsupported trace version {data.get('version')!r}")
     return data
 
@@ -141,15 +141,22 @@ def _resolve(base: Path, name: str) -> Path:
     return p
 
 
-def trace_instance(path: str | Path) -> tuple[dict[str, Any], Instance | None]:
-    """A trace file's data and the instance of its model it was found in
-    (None if the model has no such instance)."""
+def trace_model(path: str | Path) -> tuple[dict[str, Any], Model, Instance | None]:
+    """A trace file's data, its model, and the instance of the model it was
+    found in (None if the model has no such instance)."""
     data = load_trace(path)
     model = load_model(_resolve(Path(path).resolve().parent, str(data.get("model", ""))))
     want = data.get("instance", {})
     inst = next((i for i in model.instances
                  if {k: list(v) for k, v in i.elements.items()} == want.get("sorts")
                  and i.label == want.get("label", "")), None)
+    return data, model, inst
+
+
+def trace_instance(path: str | Path) -> tuple[dict[str, Any], Instance | None]:
+    """A trace file's data and the instance of its model it was found in
+    (None if the model has no such instance)."""
+    data, _, inst = trace_model(path)
     return data, inst
 
 
@@ -174,4 +181,11 @@ def read_trace(path: str | Path) -> Trace:
         state = apply_changes(inst, state, st.get("changes", {}), f"step {i}")
         steps.append((action.name, args, state))
     v = data.get("violation", {})
-    return from_steps(inst, v.get("kind"), v.get("property"), initial, steps)
+    loop = v.get("loop")
+    if loop is not None and (not isinstance(loop, int) or not 0 <= loop <= len(steps)):
+        raise PaxError(f"{path}: violation.loop must be a state index 0..{len(steps)}")
+    binding = v.get("binding") or {}
+    if not isinstance(binding, dict):
+        raise PaxError(f"{path}: violation.binding must be an object")
+    return from_steps(inst, v.get("kind"), v.get("property"), initial, steps, loop,
+                      tuple((str(k), str(x)) for k, x in binding.items()))

@@ -48,17 +48,23 @@ def sized_model(path: Path) -> tuple[Model, dict[str, int]]:
     changed: dict[str, int] = {}
     while not _fits(model):
         sorts = data.get("sorts", {})
-        order = sorted((n for n, v in sorts.items() if isinstance(v, int) and v > 1),
-                       key=lambda n: (-sorts[n], not model.spec.sort_map[n].ordered,
+
+        def size(v: Any) -> int:
+            return v if isinstance(v, int) else len(v) if isinstance(v, list) else 0
+
+        # a sort given by size loses one element; one given by names, its last
+        order = sorted((n for n, v in sorts.items() if size(v) > 1),
+                       key=lambda n: (-size(sorts[n]), not model.spec.sort_map[n].ordered,
                                       list(sorts).index(n)))
         for name in order:
-            trial = {**data, "sorts": {**sorts, name: sorts[name] - 1}}
+            v = sorts[name]
+            trial = {**data, "sorts": {**sorts, name: v - 1 if isinstance(v, int) else v[:-1]}}
             try:
                 smaller = _build(path, trial, text)
             except PaxError:
                 continue  # e.g. `{ subsets = K }` needs at least K elements
             data, model = trial, smaller
-            changed[name] = sorts[name] - 1
+            changed[name] = size(v) - 1
             break
         else:
             pytest.fail(f"{path}: no smaller instance of {model.spec.file} is valid; "
@@ -219,4 +225,18 @@ SYMMETRIC: dict[str, tuple[str, ...]] = {
     "paxos_tla_b1.toml": TLA,
     "paxos_tla_b2.toml": TLA,
     "paxos_tla_b3.toml": TLA,
+    # models for liveness: symmetry is refused with liveness (README,
+    # "Liveness and fairness"), so none is declared or swept
+    "examples/turns.toml": (),
+    "examples/turns_strong.toml": (),
+    "multi_paxos_live.toml": (),
+    "multi_paxos_live_unstable.toml": (),
+    "paxos_commit.toml": (),
+    "paxos_commit_crash.toml": (),
+    "paxos_live.toml": (),
+    "paxos_live_preempted.toml": (),
+    "paxos_live_unfair.toml": (),
+    "tcommit.toml": (),
+    "two_phase_commit.toml": (),
+    "two_phase_commit_crash.toml": (),
 }

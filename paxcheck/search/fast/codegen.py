@@ -11,6 +11,7 @@ here: nothing from the spec text reaches it."""
 from __future__ import annotations
 
 import ctypes
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -35,6 +36,7 @@ from paxcheck.search.fast.llvm import INT, MAT, ROW, Compiled, Table, Unit
 
 if TYPE_CHECKING:
     from paxcheck.config.symmetry import Symmetry
+    from paxcheck.ground.temporal import Atom
 
 _M64 = (1 << 64) - 1
 
@@ -247,6 +249,11 @@ def invariants(states, lo, hi, res):
         res[i] = _inv(states[i])
 
 
+def observations(states, lo, hi, res):
+    for i in range(lo, hi):
+        res[i] = _obs(states[i])
+
+
 def transitions(states, out, srcs, lo, hi, res):
     for j in range(lo, hi):
         res[j] = _trans(states[srcs[j]], out[j])
@@ -259,8 +266,10 @@ _SIGNATURES = {
     "_succ": ((ROW, MAT, ROW, INT, MAT), "int"),
     "_inv": ((ROW,), "int"),
     "_trans": ((ROW, ROW), "int"),
+    "_obs": ((ROW,), "int"),
     "expand": ((MAT, INT, INT, MAT, ROW, ROW, ROW, MAT), "int"),
     "invariants": ((MAT, INT, INT, ROW), "void"),
+    "observations": ((MAT, INT, INT, ROW), "void"),
     "transitions": ((MAT, MAT, ROW, INT, INT, ROW), "void"),
 }
 
@@ -283,6 +292,7 @@ class Kernel:
         f = self.compiled.function
         self._expand = f("expand", i, (p, i, i, p, p, p, p, p))
         self._invariants = f("invariants", None, (p, i, i, p))
+        self._observations = f("observations", None, (p, i, i, p))
         self._transitions = f("transitions", None, (p, p, p, i, i, p))
         self._canon = f("canon_batch", None, (p, i, i, p, p)) if self.symmetric else None
 
@@ -297,6 +307,10 @@ class Kernel:
     def invariants(self, states: np.ndarray, lo: int, hi: int, res: np.ndarray) -> None:
         """res[i] = bit mask of the invariants states[i] violates."""
         self._invariants(states.ctypes.data, lo, hi, res.ctypes.data)
+
+    def observations(self, states: np.ndarray, lo: int, hi: int, res: np.ndarray) -> None:
+        """res[i] = bit mask of the observed atoms that hold in states[i]."""
+        self._observations(states.ctypes.data, lo, hi, res.ctypes.data)
 
     def transitions(self, states: np.ndarray, out: np.ndarray, srcs: np.ndarray,
                     lo: int, hi: int, res: np.ndarray) -> None:
@@ -319,9 +333,11 @@ class Kernel:
 
 
 def generate(inst: Instance, properties: tuple[str, ...], layout: Layout | None = None,
-             symmetry: Symmetry | None = None) -> tuple[str, dict, dict[str, Table]]:
+             symmetry: Symmetry | None = None, observe: Sequence[Atom] = ()
+             ) -> tuple[str, dict, dict[str, Table]]:
     """Source text of the kernel, facts about it, and its constant tables;
-    with `symmetry`, also `canon_batch` (see canon.py)."""
+    with `symmetry`, also `canon_batch` (see canon.py); `observe`: the atoms
+    `_obs` reports (at most 63, bit a set when atoms[a] holds)."""
     layout = layout or Layout(inst)
     nwords = max(1, (layout.bits + 63) // 64)
     g = Grounder(inst, layout, WordCode(nwords))
@@ -346,6 +362,11 @@ def generate(inst: Instance, properties: tuple[str, ...], layout: Layout | None 
     pred_lines += ["    return m", "", "def _trans(p, s):", "    m = 0"]
     for i, prop in enumerate(trans):
         pred_lines.append(f"    if not ({g.emit(g.formula(prop.formula, {}, 's'))}):")
+        pred_lines.append(f"        m |= {1 << i}")
+    pred_lines += ["    return m", "", "def _obs(s):", "    m = 0"]
+    assert len(observe) <= 63
+    for i, (e, env) in enumerate(observe):
+        pred_lines.append(f"    if {g.emit(g.formula(e, dict(env), 's'))}:")
         pred_lines.append(f"        m |= {1 << i}")
     pred_lines.append("    return m")
 
@@ -376,9 +397,11 @@ def _signed(word: int) -> int:
 
 
 def load(inst: Instance, properties: tuple[str, ...], layout: Layout | None = None,
-         opt: int = 1, symmetry: Symmetry | None = None) -> Kernel:
-    """The compiled kernel of an instance for these properties (and symmetry)."""
-    src, facts, tables = generate(inst, properties, layout, symmetry)
+         opt: int = 1, symmetry: Symmetry | None = None, observe: Sequence[Atom] = ()
+         ) -> Kernel:
+    """The compiled kernel of an instance for these properties (and symmetry,
+    and observed atoms)."""
+    src, facts, tables = generate(inst, properties, layout, symmetry, observe)
     sigs = {**_SIGNATURES, **(CANON_SIGNATURES if symmetry is not None else {})}
     unit = Unit(src, facts["nwords"], tables, sigs)
     return Kernel(facts["nwords"], facts["ntemps"], facts["max_fanout"],

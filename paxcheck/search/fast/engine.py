@@ -32,10 +32,12 @@ from paxcheck.search.api import (
     Limits,
     Progress,
     RunResult,
+    StateGraph,
     Stats,
     Stop,
     Violation,
     Visitor,
+    graph_arrays,
     over_limit,
     realize,
 )
@@ -44,6 +46,7 @@ from paxcheck.search.fast.store import StateStore
 
 if TYPE_CHECKING:
     from paxcheck.config.symmetry import Symmetry
+    from paxcheck.ground.temporal import Atom
 
 _M64 = (1 << 64) - 1
 _OUT_ROWS = 1 << 19   # successor rows per worker per batch
@@ -103,27 +106,31 @@ class FastEngine:
         self.workers = workers or default_workers()
         self.symmetric = symmetry is not None
         self.canon_int = symmetry.canon if symmetry is not None else None
-        self._kernels: dict[tuple[str, ...], codegen.Kernel] = {}
+        self._kernels: dict[tuple[tuple[str, ...], tuple[Atom, ...]], codegen.Kernel] = {}
         self.parts: list[_Part] = []
         self.pool = ThreadPoolExecutor(self.workers) if self.workers > 1 else None
 
-    def kernel_for(self, properties: tuple[str, ...]) -> codegen.Kernel:
-        """The machine code checking these properties, compiled on first use
-        of the set (the successor code, so the buffers, are the same for
-        every set); makes it the current kernel."""
-        if properties not in self._kernels:
+    def kernel_for(self, properties: tuple[str, ...], observe: tuple[Atom, ...] = ()
+                   ) -> codegen.Kernel:
+        """The machine code checking these properties (and labelling states
+        with these atoms), compiled on first use of the set (the successor
+        code, so the buffers, are the same for every set); makes it the
+        current kernel."""
+        key = (properties, observe)
+        if key not in self._kernels:
             g = self.ground
             g.spec.properties_named(properties)
-            k = codegen.load(g.inst, properties, g.layout, symmetry=self.symmetry)
+            k = codegen.load(g.inst, properties, g.layout, symmetry=self.symmetry,
+                             observe=observe)
             assert tuple(k.ground_actions) == g.ground_actions
-            self._kernels[properties] = k
+            self._kernels[key] = k
             if not self.parts:
                 self.batch = max(64, min(8192, _OUT_ROWS * self.workers // max(1, k.max_fanout)))
                 share = -(-self.batch // self.workers)
                 self.kernel = k
                 self.parts = [self._part(share) for _ in range(self.workers)]
                 _warm_up(k.nwords)
-        self.kernel = self._kernels[properties]
+        self.kernel = self._kernels[key]
         return self.kernel
 
     def _part(self, rows: int) -> _Part:
@@ -167,7 +174,10 @@ class FastEngine:
             progress: Progress | None = None, visitor: Visitor | None = None,
             progress_every: float = 2.0) -> RunResult:
         g = self.ground
-        k = self.kernel_for(checks.properties)   # compiling is setup, not search time
+        if checks.graph and self.symmetric:
+            raise ValueError("a state graph under symmetry is a quotient: liveness refuses it")
+        # compiling is setup, not search time
+        k = self.kernel_for(checks.properties, checks.observe if checks.graph else ())
         start = time.monotonic()
         stats = Stats()
         result = RunResult(g, stats)
@@ -177,6 +187,10 @@ class FastEngine:
         violated: set[str] = set()
         inv_names, tr_names = k.invariant_names, k.transition_names
         pending: list[tuple[str, str | None, int, tuple[int, np.ndarray] | None]] = []
+        # with checks.graph: edge arrays (src, gid, dst) and label arrays, per part
+        self._edges: list[tuple[np.ndarray, np.ndarray, np.ndarray]] | None = \
+            [] if checks.graph else None
+        self._labels: list[np.ndarray] = []
 
         def finish(complete: bool, stop: Stop | None, distinct: int | None = None) -> RunResult:
             stats.distinct = len(store) if distinct is None else distinct
@@ -185,6 +199,8 @@ class FastEngine:
                 result.violations.append(self._violation(kind, name, src, extra))
             result.complete = complete and not result.violations
             result.stop = stop
+            if self._edges is not None and result.complete:
+                result.graph = self._graph(initial)
             return result
 
         def record(kind: str, name: str | None, src: int,
@@ -207,6 +223,8 @@ class FastEngine:
         fresh = rows[new].view(np.int64)
         res = np.zeros(len(fresh), np.int64)
         k.invariants(fresh, 0, len(fresh), res)
+        initial = len(fresh)
+        self._observe(fresh)
         for i, mask in enumerate(res):
             if limits.max_states is not None and i >= limits.max_states:
                 return finish(False, Stop.state_limit(limits.max_states), i)
@@ -288,7 +306,40 @@ class FastEngine:
                 return None, before + int(made)
         stats.transitions += p.n
         self._visit(visitor, p, base, idx, new, p.n)
+        if self._edges is not None:
+            edst = idx[:p.n]
+            moves = (p.srcs[:p.n] + base) != edst
+            degree = np.bincount(p.srcs[:p.n][moves] - p.lo, minlength=p.hi - p.lo)
+            self._edges.append((degree.astype(np.int32), edst[moves].astype(np.int32),
+                                p.gids[:p.n][moves].astype(np.int32)))
+            if len(new_pos):
+                self._observe(np.ascontiguousarray(p.out[new_pos]))
         return None
+
+    def _observe(self, fresh: np.ndarray) -> None:
+        """Label new states (rows in index order) with the observed atoms."""
+        if self._edges is None:
+            return
+        r = np.zeros(len(fresh), np.int64)
+        if len(fresh):
+            self.kernel.observations(fresh, 0, len(fresh), r)
+        self._labels.append(r)
+
+    def _graph(self, initial: int) -> StateGraph:
+        assert self._edges is not None
+        parts = self._edges or [(np.zeros(0, np.int32),) * 3]
+        self._edges = None
+        labels = np.concatenate(self._labels) if self._labels else np.zeros(0, np.int64)
+        self._labels = []
+        degree = np.concatenate([e[0] for e in parts])
+        degree = np.concatenate([degree, np.zeros(len(labels) - len(degree), np.int32)])
+        dst = np.concatenate([e[1] for e in parts])
+        gid = np.concatenate([e[2] for e in parts])
+        del parts
+        offsets, dst, gid = graph_arrays(degree, dst, gid, len(self.ground.ground_actions))
+        store = self.store
+        return StateGraph(initial, offsets, dst, gid, labels,
+                          lambda i: from_words(store.get(i, i + 1)[0]))
 
     @staticmethod
     def _visit(visitor: Visitor | None, p: _Part, base: int, idx: np.ndarray,

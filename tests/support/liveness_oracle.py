@@ -1,0 +1,130 @@
+"""A brute-force liveness checker, obviously correct and only for tiny
+graphs: the oracle the engines' liveness verdicts and stem lengths are held
+to (tests only).
+
+A fair behaviour that violates an obligation exists iff some set S of
+reachable states could be exactly the set visited infinitely often: S
+strongly connected through edges inside it (one state: by stuttering),
+every weak condition met in S (one of its edges inside S, or a state of S
+where it is disabled), every strong condition met (an edge inside S, or
+no state of S where it is enabled), plus the obligation's own demand on S
+and on the way there. Every subset of the reachable states is tried. The
+graph comes from the reference evaluator, not from an engine; the fairness
+conditions and atoms from ground/temporal.py (their meaning is a
+definition, not an algorithm)."""
+from __future__ import annotations
+
+from collections import deque
+from dataclasses import dataclass
+
+from paxcheck.config.model import Model
+from paxcheck.ground.ground import ground
+from paxcheck.ground.temporal import live_set
+from paxcheck.semantics.evaluate import Evaluator, successors
+
+MAX_STATES = 12
+
+
+@dataclass(frozen=True)
+class Verdict:
+    violated: bool
+    stem: int | None   # the fewest steps to a violating cycle's first state
+
+
+def _bfs(starts: dict[int, int], succ: list[list[int]], allowed: list[bool]) -> dict[int, int]:
+    """Distances from starts (with initial distances) through allowed states."""
+    dist = dict(starts)
+    order = sorted(starts, key=lambda s: starts[s])
+    queue = deque(order)
+    # starts may have different offsets: a plain BFS is exact only when they
+    # are processed in distance order, so relax until nothing improves
+    while queue:
+        s = queue.popleft()
+        for t in succ[s]:
+            if allowed[t] and dist.get(t, 1 << 30) > dist[s] + 1:
+                dist[t] = dist[s] + 1
+                queue.append(t)
+    return dist
+
+
+def check(model: Model, fairness: dict | None = None) -> dict[str, Verdict]:
+    """Per liveness property of the model: violated, and the shortest stem."""
+    inst = model.instances[0]
+    g = ground(inst)
+    live = live_set(g, model.config.liveness, dict(model.config.fairness) if fairness is None
+                    else fairness)
+    ev = Evaluator(inst)
+    gid = {(ga.action.name, ga.args): i for i, ga in enumerate(g.ground_actions)}
+    init = list(dict.fromkeys(ev.initial_states()))
+    index = {s: i for i, s in enumerate(init)}
+    states = list(init)
+    edges: list[tuple[int, int, int]] = []
+    k = 0
+    while k < len(states):
+        for name, args, t in successors(ev, states[k]):
+            if t not in index:
+                index[t] = len(states)
+                states.append(t)
+                assert len(states) <= MAX_STATES, "the oracle is for tiny graphs"
+            if index[t] != k:
+                edges.append((k, gid[(name, args)], index[t]))
+        k += 1
+    n = len(states)
+    succ = [[d for s, _, d in edges if s == i] for i in range(n)]
+    atom = [[bool(ev.eval(e, dict(env), st)) for st in states] for e, env in live.atoms]
+    enabled = [[any(s == i and g_ in set(c.gids) for s, g_, _ in edges) for i in range(n)]
+               for c in live.conditions]
+    everything = [True] * n
+    depth = _bfs({i: 0 for i in range(len(init))}, succ, everything)
+
+    def fair(S: list[int]) -> bool:
+        inside = [(s, g_, d) for s, g_, d in edges if s in S and d in S]
+        if len(S) > 1:   # strongly connected through edges inside S
+            for root in (S[0],):
+                for forward in (True, False):
+                    seen, todo = {root}, [root]
+                    while todo:
+                        x = todo.pop()
+                        for s, _, d in inside:
+                            a, b = (s, d) if forward else (d, s)
+                            if a == x and b not in seen:
+                                seen.add(b)
+                                todo.append(b)
+                    if seen != set(S):
+                        return False
+        for c, cond in enumerate(live.conditions):
+            taken = any(g_ in set(cond.gids) for _, g_, _ in inside)
+            en = [enabled[c][s] for s in S]
+            if not taken and (all(en) if cond.kind == "weak" else any(en)):
+                return False
+        return True
+
+    subsets = [[s for s in range(n) if mask >> s & 1] for mask in range(1, 1 << n)]
+    fair_sets = [S for S in subsets if fair(S)]
+    out: dict[str, Verdict] = {}
+    for ob in live.obligations:
+        p = atom[ob.p]
+        q = atom[ob.q] if ob.q is not None else p
+        # region: where the cycle and the path to it after the start stay;
+        # starts: where that path may begin, at what stem length
+        needs_not_p = ob.kind == "stable"   # <>[]P fails on a cycle through a ~P state
+        if ob.kind == "eventually":
+            region, starts = [not x for x in p], {i: 0 for i in range(len(init)) if not p[i]}
+        elif ob.kind == "infinitely":
+            region, starts = [not x for x in p], {s: d for s, d in depth.items() if not p[s]}
+        elif ob.kind == "stable":
+            region, starts = everything, dict(depth)
+        elif ob.kind == "always":
+            region, starts = everything, {s: d for s, d in depth.items() if not p[s]}
+        else:
+            region, starts = [not x for x in q], {s: d for s, d in depth.items()
+                                                 if p[s] and not q[s]}
+        dist = _bfs(starts, succ, region)
+        stems = [min(dist[s] for s in S if s in dist) for S in fair_sets
+                 if all(region[s] for s in S) and any(s in dist for s in S)
+                 and (not needs_not_p or any(not p[s] for s in S))]
+        prev = out.get(ob.property)
+        if prev is not None and prev.violated:
+            continue   # the engines report a property's first violated obligation
+        out[ob.property] = Verdict(bool(stems), min(stems) if stems else None)
+    return out
