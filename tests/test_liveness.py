@@ -117,15 +117,16 @@ def test_two_phase_commit_matches_tlc_and_every_rm_decides() -> None:
 def test_two_phase_commit_blocks_when_the_coordinator_crashes() -> None:
     # The shortest lasso: the TM must not decide, every RM must leave
     # `working` (rm_works is fair) without a decision to hear, so each
-    # prepares (an RM that chose to abort has decided); then the TM crashes
-    # and the state stutters: 3 prepares + the crash = a stem of 4, no cycle.
+    # prepares (an RM that chose to abort has decided); the TM crashes
+    # (first: the breadth-first parents are in action order, tm_crash
+    # before rm_prepare) and the state stutters: a stem of 4, no cycle.
     for engine in ("fast", "python"):
         model, g, res, fair = live_run("models/two_phase_commit_crash.toml", engine)
         (v,) = lassos(res)
         assert (v.property, v.binding, v.loop, len(v.steps)) == ("all_decide", (("r", "r1"),),
                                                                   4, 4)
         tr = T.from_violation(g, v)
-        assert [s.action for s in tr.steps] == ["rm_prepare"] * 3 + ["tm_crash"]
+        assert [s.action for s in tr.steps] == ["tm_crash"] + ["rm_prepare"] * 3
         last = T.state_json(g.inst, tr.steps[-1].state)
         assert last["rm_state_of"] == {"r1": "prepared", "r2": "prepared", "r3": "prepared"}
         assert last["tm"] == "crashed"
@@ -179,9 +180,9 @@ def test_basic_paxos_chooses_under_a_stable_proposer() -> None:
 
 
 def test_basic_paxos_preempted_stable_proposer_never_chooses() -> None:
-    # b1 prepares and every acceptor promises it (3), so b0's prepare (fair,
-    # it must) gets no promise; both values are proposed (clients are fair):
-    # 1 + 3 + 1 + 2 = 7 steps, then stuttering: nothing fair is enabled.
+    # b0 (fair, it must) and b1 prepare, every acceptor promises b1 (3), so
+    # b0 gets no promise; both values are proposed (clients are fair):
+    # 2 + 3 + 2 = 7 steps, then stuttering: nothing fair is enabled.
     for engine in ("fast", "python"):
         _, g, res, fair = live_run("models/paxos_live_preempted.toml", engine)
         (v,) = lassos(res)
@@ -189,7 +190,8 @@ def test_basic_paxos_preempted_stable_proposer_never_chooses() -> None:
         acts = [s.action for s in T.from_violation(g, v).steps]
         assert sorted(acts) == ["prepare", "prepare", "promise", "promise", "promise",
                                 "propose", "propose"]
-        assert acts[0] == "prepare"
+        last = T.state_json(g.inst, T.from_violation(g, v).steps[-1].state)
+        assert last["max_bal"] == {"node0": "b1", "node1": "b1", "node2": "b1"}
 
 
 def test_basic_paxos_without_a_fair_proposer_never_chooses() -> None:

@@ -123,6 +123,8 @@ def graph_arrays(degree: Any, dst: Any, gid: Any, nactions: int) -> tuple[Any, A
     import numpy as np
     offsets = np.zeros(len(degree) + 1, np.int64)
     np.cumsum(degree, out=offsets[1:])
+    # np.asarray copies only when the type changes (the fast engine's arrays
+    # already have these types)
     return (offsets, np.asarray(dst, np.int32 if len(degree) < 2**31 else np.int64),
             np.asarray(gid, np.int16 if nactions < 2**15 else np.int32))
 
@@ -223,7 +225,7 @@ def run(ground: GroundInstance, limits: Limits = Limits(), checks: Checks = Chec
     finally:
         eng.close()
     if live is not None and live.obligations and res.graph is not None:
-        from paxcheck.search import liveness  # numpy and scipy load here
+        from paxcheck.search import liveness  # numpy and numba load here
         t0 = time.monotonic()
         res.violations.extend(liveness.violations(res.graph, live, ground))
         res.stats.elapsed += time.monotonic() - t0

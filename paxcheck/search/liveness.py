@@ -13,7 +13,7 @@ whose only cycles are self-loops on one accepting state:
 So a counterexample is a stem to a `trigger` state, a path from it inside
 the `region` the accepting state admits, and a cycle inside the region;
 the product with the automaton is never built. The region's strongly
-connected components (scipy) are checked for fairness; a component is
+connected components (graphalgo.py) are checked for fairness; a component is
 kept if it can cycle (every state may stutter, so each one can), holds an
 `accepting` state, and meets every condition.
 
@@ -43,11 +43,10 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import numpy as np
-from scipy import sparse
-from scipy.sparse import csgraph
 
 from paxcheck import budget
 from paxcheck.ground.temporal import Condition, LiveSet, Obligation
+from paxcheck.search import graphalgo
 from paxcheck.search.api import StateGraph, Violation
 
 if TYPE_CHECKING:
@@ -102,54 +101,59 @@ def _shape(kind: str, p: np.ndarray, q: np.ndarray, initial: np.ndarray) -> _Sha
 
 
 class _Graph:
-    """A StateGraph with what every obligation reuses: its adjacency
-    matrix, BFS distances and parents from the initial states, and the
-    fairness conditions' enabledness per state."""
+    """A StateGraph with what every obligation reuses: BFS distances and
+    parents from the initial states, and the fairness conditions as bit
+    sets (graphalgo.py works on these in place)."""
 
     def __init__(self, graph: StateGraph, conditions: Sequence[Condition], nactions: int) -> None:
         self.g = graph
         n = self.n = graph.size
         self.offsets, self.dst, self.gid = graph.offsets, graph.dst, graph.gid
-        self.src = np.repeat(np.arange(n, dtype=self.dst.dtype), np.diff(self.offsets))
         self.initial = np.zeros(n, bool)
         self.initial[:graph.initial] = True
-        self.ones = np.ones(len(self.dst), np.int8)
-        adj = sparse.csr_matrix((self.ones, self.dst, self.offsets), shape=(n, n))
-        if n:
-            dist, pred, _ = csgraph.dijkstra(adj, indices=np.arange(graph.initial),
-                                             unweighted=True, min_only=True,
-                                             return_predecessors=True)
-        else:
-            dist, pred = np.zeros(0), np.zeros(0, np.int32)
-        del adj
-        self.depth, self.parent = dist, pred
+        self.everything = np.ones(n, bool)
+        self.depth, self.parent = self.bfs(self.everything, np.arange(graph.initial),
+                                           np.zeros(graph.initial, np.int64))
         self.conditions = tuple(conditions)
-        self.weak = np.array([c.kind == "weak" for c in conditions], bool)
-        rows = [g for c in conditions for g in c.gids]
-        cols = [i for i, c in enumerate(conditions) for _ in c.gids]
-        g = max(1, nactions)
-        # member[a, c]: ground action a is one of condition c's
-        self.member = sparse.csr_matrix((np.ones(len(rows), np.int32), (rows, cols)),
-                                        shape=(g, len(conditions)))
-        by_state = sparse.csr_matrix((self.ones, self.gid.astype(np.int32), self.offsets),
-                                     shape=(n, g))
-        by_state.sum_duplicates()
-        by_state.data[:] = 1
-        en = (by_state.astype(np.int32) @ self.member).tocsr()
-        en.data[:] = 1
-        self.enabled = en   # enabled[s, c] = 1: a step of condition c changes state s
-        self.quiet = np.asarray(en.sum(axis=1)).ravel() == 0   # nothing fair enabled
+        words = max(1, -(-len(conditions) // 64))
+        self.member = np.zeros((max(1, nactions), words), np.int64)   # action -> its conditions
+        self.weak = np.zeros(words, np.int64)
+        self.strong = np.zeros(words, np.int64)
+        for c, cond in enumerate(conditions):
+            bit = np.int64(1) << np.int64(c % 64) if c % 64 < 63 else np.int64(-(2**63))
+            self.member[np.array(cond.gids, np.int64), c // 64] |= bit
+            if cond.kind == "weak":
+                self.weak[c // 64] |= bit
+            else:
+                self.strong[c // 64] |= bit
+        self.enabled = np.zeros((n, words), np.int64)   # conditions that can change each state
+        graphalgo.enabled_bits(self.offsets, self.gid, self.member, self.enabled)
+        self._src: np.ndarray | None = None
+
+    def bfs(self, alive: np.ndarray, starts: np.ndarray, start_dist: np.ndarray
+            ) -> tuple[np.ndarray, np.ndarray]:
+        order = np.argsort(start_dist, kind="stable")
+        dist = np.full(self.n, graphalgo.UNSEEN, np.int64)
+        parent = np.full(self.n, -1, np.int32)
+        graphalgo.bfs(self.offsets, self.dst, alive, starts[order].astype(np.int32),
+                      start_dist[order].astype(np.int64), dist, parent)
+        return dist, parent
+
+    @property
+    def src(self) -> np.ndarray:
+        """The source of each edge (built when a lasso needs it)."""
+        if self._src is None:
+            self._src = np.repeat(np.arange(self.n, dtype=np.int32), np.diff(self.offsets))
+        return self._src
 
     def edge_gid(self, a: int, b: int) -> int:
         """The lowest ground action of an edge a -> b."""
         lo, hi = self.offsets[a], self.offsets[a + 1]
         return int(self.gid[lo:hi][self.dst[lo:hi] == b].min())
 
-
-def _matrix(n: int, src: np.ndarray, dst: np.ndarray) -> sparse.csr_matrix:
-    m = sparse.csr_matrix((np.ones(len(src), np.int8), (src, dst)), shape=(n, n))
-    m.data[:] = 1   # parallel edges were summed
-    return m
+    def has(self, states: np.ndarray, c: int) -> np.ndarray:
+        """Is condition c enabled in each of these states?"""
+        return (self.enabled[states, c // 64] >> np.int64(c % 64)) & 1 == 1
 
 
 def _fair_components(G: _Graph, alive: np.ndarray, accepting: np.ndarray) -> np.ndarray:
@@ -158,65 +162,35 @@ def _fair_components(G: _Graph, alive: np.ndarray, accepting: np.ndarray) -> np.
     n = G.n
     comp_of = np.full(n, -1, np.int64)
     ncomp = 0
+    words = G.enabled.shape[1]
     while alive.any():
         budget.checkpoint("checking liveness")
-        if alive.all():   # the whole graph: no copy of its edges
-            es, ed, eg = G.src, G.dst, G.gid
-            m = sparse.csr_matrix((G.ones, G.dst, G.offsets), shape=(n, n))
-        else:
-            inside = alive[G.src] & alive[G.dst]
-            es, ed, eg = G.src[inside], G.dst[inside], G.gid[inside]
-            m = _matrix(n, es, ed)
-        _, lab = csgraph.connected_components(m, directed=True, connection="strong")
-        del m
-        lab = np.where(alive, lab, -1)
-        nl = int(lab.max()) + 1
-        size = np.bincount(lab[alive], minlength=nl)
-        cand = np.bincount(lab[alive & accepting], minlength=nl) > 0   # every state may stutter
-        nxt = np.zeros(n, bool)
-        good = np.zeros(nl, bool)
-        if not G.conditions:
-            good = cand
-        else:
-            # one state: no edge inside, so fair iff nothing fair is enabled there
-            single = np.flatnonzero(alive & (size[np.maximum(lab, 0)] == 1))
-            ok1 = single[G.quiet[single]]
-            good[lab[ok1]] = cand[lab[ok1]]
-            multi = np.flatnonzero(cand & (size > 1))
-            if len(multi):
-                cid = np.full(nl, -1, np.int64)
-                cid[multi] = np.arange(len(multi))
-                k = len(multi)
-                within = lab[es] == lab[ed]
-                ce = cid[lab[es]]
-                e_in = within & (ce >= 0)
-                taken_by = sparse.csr_matrix((np.ones(int(e_in.sum()), np.int32),
-                                              (ce[e_in], eg[e_in])), shape=(k, G.member.shape[0]))
-                taken = (taken_by @ G.member).toarray() > 0
-                nodes = np.flatnonzero(alive & (cid[np.maximum(lab, 0)] >= 0))
-                cn = sparse.csr_matrix((np.ones(len(nodes), np.int32), (cid[lab[nodes]], nodes)),
-                                       shape=(k, n))
-                en_count = (cn @ G.enabled).toarray()
-                csize = size[multi][:, None]
-                weak_ok = taken | (en_count < csize)
-                strong_ok = taken | (en_count == 0)
-                ok = np.where(G.weak[None, :], weak_ok, strong_ok)
-                fine = ok.all(axis=1)
-                good[multi[fine]] = True
-                # weak conditions met, a strong one broken: drop the states where
-                # a broken one is enabled, and split again
-                redo = ~fine & (weak_ok | ~G.weak[None, :]).all(axis=1)
-                if redo.any():
-                    broken = sparse.csr_matrix(~strong_ok & ~G.weak[None, :] & redo[:, None])
-                    rn = nodes[redo[cid[lab[nodes]]]]
-                    hit = np.asarray(G.enabled[rn].multiply(broken[cid[lab[rn]]]).sum(axis=1))
-                    nxt[rn[hit.ravel() == 0]] = True
-        members = np.flatnonzero(alive & good[np.maximum(lab, 0)] & (lab >= 0))
+        comp = np.empty(n, np.int32)
+        k = graphalgo.scc(G.offsets, G.dst, alive, comp)
+        size = np.zeros(k, np.int64)
+        acc = np.zeros(k, bool)
+        taken = np.zeros((k, words), np.int64)
+        en_and = np.zeros((k, words), np.int64)
+        en_or = np.zeros((k, words), np.int64)
+        graphalgo.summaries(G.offsets, G.dst, G.gid, comp, k, accepting, G.enabled, G.member,
+                            size, acc, taken, en_and, en_or)
+        # every state may stutter, so every component can cycle
+        weak_bad = ((~taken & en_and & G.weak) != 0).any(axis=1)
+        broken = ~taken & en_or & G.strong          # strong conditions it breaks
+        strong_bad = (broken != 0).any(axis=1)
+        good = acc & ~weak_bad & ~strong_bad
+        members = np.flatnonzero((comp >= 0) & good[np.maximum(comp, 0)])
         if len(members):
-            ids = np.unique(lab[members], return_inverse=True)[1]
+            ids = np.unique(comp[members], return_inverse=True)[1]
             comp_of[members] = ncomp + ids
             ncomp += int(ids.max()) + 1
-        alive = nxt
+        # weak conditions met, strong ones broken: drop the states where a
+        # broken one is enabled, and split what is left again
+        redo = acc & ~weak_bad & strong_bad
+        nodes = np.flatnonzero((comp >= 0) & redo[np.maximum(comp, 0)])
+        keep = ~((G.enabled[nodes] & broken[comp[nodes]]) != 0).any(axis=1)
+        alive = np.zeros(n, bool)
+        alive[nodes[keep]] = True
     return comp_of
 
 
@@ -252,28 +226,19 @@ def check(graph: StateGraph, live: LiveSet, nactions: int) -> list[Lasso]:
 
 def _check_one(G: _Graph, ob: Obligation, sh: _Shape) -> Lasso | None:
     budget.checkpoint("checking liveness")
-    trig = np.flatnonzero(sh.trigger & (np.isfinite(G.depth) if sh.free_stem else sh.region))
+    trig = np.flatnonzero(sh.trigger & ((G.depth >= 0) if sh.free_stem else sh.region))
     if not len(trig):
         return None
-    # from the triggers inside the region: a root node n, with an edge to each
-    # trigger t weighing its stem length + 1 (an explicit 0 would be no edge)
-    n = G.n
-    inside = sh.region[G.src] & sh.region[G.dst]
-    offset = G.depth[trig] if sh.free_stem else np.zeros(len(trig))
-    w = sparse.csr_matrix(
-        (np.concatenate([np.ones(int(inside.sum())), offset + 1.0]),
-         (np.concatenate([G.src[inside], np.full(len(trig), n, G.src.dtype)]),
-          np.concatenate([G.dst[inside], trig.astype(G.dst.dtype)]))), shape=(n + 1, n + 1))
-    w.data[:w.indptr[n]] = 1.0   # parallel edges inside the region were summed
-    dist, pred = csgraph.dijkstra(w, indices=n, return_predecessors=True)
-    reach = np.isfinite(dist[:n]) & sh.region
-    comp_of = _fair_components(G, reach, sh.accepting)
+    # from the triggers, through the region: a trigger starts at its own stem length
+    offset = G.depth[trig] if sh.free_stem else np.zeros(len(trig), np.int64)
+    dist, pred = G.bfs(sh.region, trig, offset)
+    comp_of = _fair_components(G, (dist >= 0) & sh.region, sh.accepting)
     targets = np.flatnonzero(comp_of >= 0)
     if not len(targets):
         return None
     best = int(targets[np.lexsort((targets, dist[targets]))[0]])   # nearest, then lowest
     tail = [best]
-    while pred[tail[-1]] != n:
+    while pred[tail[-1]] >= 0:
         tail.append(int(pred[tail[-1]]))
     tail.reverse()   # a trigger first
     head = [tail[0]]
@@ -291,45 +256,45 @@ def _check_one(G: _Graph, ob: Obligation, sh: _Shape) -> Lasso | None:
 def _cycle(G: _Graph, comp_of: np.ndarray, entry: int, accepting: np.ndarray
            ) -> list[tuple[int, int, int]]:
     """(state, gid, state) steps of a cycle from entry inside its fair
-    component through a witness of every obligation; [] when stuttering at
-    entry forever is itself fair."""
+    component through a witness of every demand on it; [] when stuttering
+    at entry forever meets them all."""
     members = comp_of == comp_of[entry]
+    nodes = np.flatnonzero(members)
     e_in = np.flatnonzero(members[G.src] & members[G.dst])
     es, ed, eg = G.src[e_in], G.dst[e_in], G.gid[e_in]
-    nodes = np.flatnonzero(members)
-    # what the cycle must meet: (states that meet it, positions of edges that do)
+    # each demand: (states that meet it, positions in e_in of edges that do)
     needs: list[tuple[np.ndarray, np.ndarray]] = [(nodes[accepting[nodes]], np.zeros(0, int))]
     for c, cond in enumerate(G.conditions):
         in_c = np.isin(eg, np.array(cond.gids, np.int64))
-        en = np.asarray(G.enabled[nodes][:, c].toarray()).ravel() > 0
+        en = G.has(nodes, c)
         if cond.kind == "weak":
             needs.append((nodes[~en], np.flatnonzero(in_c)))
         elif en.any():   # strong, so the component holds one of its edges
             needs.append((np.zeros(0, int), np.flatnonzero(in_c)))
     pending = [i for i, (ns, _) in enumerate(needs) if entry not in set(ns.tolist())]
     if not pending:
-        return []   # stuttering at entry forever meets everything
-    m = _matrix(G.n, es, ed)
+        return []
     steps: list[tuple[int, int, int]] = []
     cur = entry
     while pending or cur != entry:
         budget.checkpoint("building a lasso")
-        dist, pred = csgraph.dijkstra(m, indices=cur, unweighted=True, return_predecessors=True)
+        dist, pred = G.bfs(members, np.array([cur]), np.zeros(1, np.int64))
+        far = np.where(dist >= 0, dist, np.iinfo(np.int64).max // 2)
         target, edge = entry, -1
         if pending:
-            best: tuple[float, int, int] | None = None   # cost, state, edge position
+            best: tuple[int, int, int] | None = None   # cost, state, edge position
             for i in pending:
                 ns, eds = needs[i]
                 if len(ns):
-                    j = int(np.argmin(dist[ns]))
-                    if best is None or dist[ns[j]] < best[0]:
-                        best = (float(dist[ns[j]]), int(ns[j]), -1)
+                    j = int(np.argmin(far[ns]))
+                    if best is None or far[ns[j]] < best[0]:
+                        best = (int(far[ns[j]]), int(ns[j]), -1)
                 if len(eds):
-                    d = dist[es[eds]] + 1
+                    d = far[es[eds]] + 1
                     j = int(np.argmin(d))
                     if best is None or d[j] < best[0]:
-                        best = (float(d[j]), int(es[eds[j]]), int(eds[j]))
-            assert best is not None and np.isfinite(best[0]), "a fair component meets every need"
+                        best = (int(d[j]), int(es[eds[j]]), int(eds[j]))
+            assert best is not None and dist[best[1]] >= 0, "a fair component meets every need"
             _, target, edge = best
         walk = [target]
         while walk[-1] != cur:
@@ -341,7 +306,7 @@ def _cycle(G: _Graph, comp_of: np.ndarray, entry: int, accepting: np.ndarray
             steps.append((int(es[edge]), int(eg[edge]), int(ed[edge])))
             cur = int(ed[edge])
         seen = {a for a, _, _ in steps} | {b for _, _, b in steps}
-        used = {(a, g, b) for a, g, b in steps}
+        used = set(steps)
         pending = [i for i in pending
                    if not (seen & set(needs[i][0].tolist())
                            or any((int(es[k]), int(eg[k]), int(ed[k])) in used

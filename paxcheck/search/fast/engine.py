@@ -191,6 +191,7 @@ class FastEngine:
         self._edges: list[tuple[np.ndarray, np.ndarray, np.ndarray]] | None = \
             [] if checks.graph else None
         self._labels: list[np.ndarray] = []
+        self._gid_type = np.int16 if len(g.ground_actions) < 2**15 else np.int32
 
         def finish(complete: bool, stop: Stop | None, distinct: int | None = None) -> RunResult:
             stats.distinct = len(store) if distinct is None else distinct
@@ -311,7 +312,7 @@ class FastEngine:
             moves = (p.srcs[:p.n] + base) != edst
             degree = np.bincount(p.srcs[:p.n][moves] - p.lo, minlength=p.hi - p.lo)
             self._edges.append((degree.astype(np.int32), edst[moves].astype(np.int32),
-                                p.gids[:p.n][moves].astype(np.int32)))
+                                p.gids[:p.n][moves].astype(self._gid_type)))
             if len(new_pos):
                 self._observe(np.ascontiguousarray(p.out[new_pos]))
         return None
@@ -333,9 +334,18 @@ class FastEngine:
         self._labels = []
         degree = np.concatenate([e[0] for e in parts])
         degree = np.concatenate([degree, np.zeros(len(labels) - len(degree), np.int32)])
-        dst = np.concatenate([e[1] for e in parts])
-        gid = np.concatenate([e[2] for e in parts])
-        del parts
+        # the parts are moved into the final arrays one at a time and freed
+        # as they go, so the edges are never held twice
+        total = sum(len(e[1]) for e in parts)
+        dst = np.empty(total, np.int32)
+        gid = np.empty(total, self._gid_type)
+        pos = 0
+        parts.reverse()
+        while parts:
+            _, d, a = parts.pop()
+            dst[pos:pos + len(d)] = d
+            gid[pos:pos + len(d)] = a
+            pos += len(d)
         offsets, dst, gid = graph_arrays(degree, dst, gid, len(self.ground.ground_actions))
         store = self.store
         return StateGraph(initial, offsets, dst, gid, labels,
