@@ -458,3 +458,18 @@ def test_itf_and_msc_render_a_lasso_from_the_reference_engine() -> None:
     assert itf.to_itf(tr, "s", "m")["loop"] == 1
     assert "state 1 stutters forever" in msc.to_svg(tr)
     assert validate_lasso(tr, fair).ok
+
+
+@pytest.mark.parametrize("path", _live_models(), ids=lambda p: p.name)
+def test_every_liveness_model_agrees_with_the_plain_implementation(path: Path) -> None:
+    """Verdicts and stem lengths against liveness_oracle.check_plain (the
+    textbook algorithm in networkx and Python sets) on the models within
+    20,000 states; `check` itself is held to the brute force above."""
+    model, _, fast, _ = live_run(path, "fast", max_states=20_000)
+    if not fast.complete and not lassos(fast):
+        pytest.skip("more than 20,000 states for the plain implementation")
+    expected = liveness_oracle.check_plain(model)
+    got = {v.property: v for v in lassos(fast)}
+    assert set(got) == {p for p, x in expected.items() if x.violated}
+    for name, v in got.items():
+        assert v.loop == expected[name].stem, name

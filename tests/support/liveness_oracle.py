@@ -128,3 +128,88 @@ def check(model: Model, fairness: dict | None = None) -> dict[str, Verdict]:
             continue   # the engines report a property's first violated obligation
         out[ob.property] = Verdict(bool(stems), min(stems) if stems else None)
     return out
+
+
+# ---- a second, plain implementation for graphs of any size ------------------------------
+def check_plain(model: Model, engine: str = "python") -> dict[str, Verdict]:
+    """The same question answered by the textbook algorithm written plainly
+    (networkx's strongly connected components, Python sets, recursion on a
+    component that breaks a strong condition), on the graph an engine
+    recorded: an independent implementation of search/liveness.py, for
+    models too big for `check`."""
+    import networkx as nx
+
+    from paxcheck.search.api import Checks, make_engine
+    inst = model.instances[0]
+    g = ground(inst)
+    live = live_set(g, model.config.liveness, dict(model.config.fairness))
+    eng = make_engine(engine, g)
+    try:
+        out_run = eng.run(checks=Checks(model.config.properties, graph=True, observe=live.atoms))
+    finally:
+        eng.close()
+    graph = out_run.graph
+    assert graph is not None
+    n = graph.size
+    succ: list[list[int]] = [[] for _ in range(n)]
+    edges: list[tuple[int, int, int]] = []
+    for s in range(n):
+        for k in range(int(graph.offsets[s]), int(graph.offsets[s + 1])):
+            d, a = int(graph.dst[k]), int(graph.gid[k])
+            succ[s].append(d)
+            edges.append((s, a, d))
+    atom = [[bool(int(graph.labels[s]) >> a & 1) for s in range(n)] for a in range(len(live.atoms))]
+    conds = [(c.kind, set(c.gids)) for c in live.conditions]
+    enabled = [{s for s, a, _ in edges if a in gids} for _, gids in conds]
+    everything = [True] * n
+    depth = _bfs({i: 0 for i in range(graph.initial)}, succ, everything)
+
+    def fair_sets(region: set[int], accepting: set[int]) -> list[set[int]]:
+        found = []
+        work = [region]
+        while work:
+            part = work.pop()
+            sub = nx.DiGraph()
+            sub.add_nodes_from(part)
+            sub.add_edges_from((s, d) for s, _, d in edges if s in part and d in part)
+            for comp in nx.strongly_connected_components(sub):
+                if not comp & accepting:
+                    continue
+                inside = {a for s, a, d in edges if s in comp and d in comp}
+                weak_ok = all(inside & gids or comp - enabled[c]
+                              for c, (kind, gids) in enumerate(conds) if kind == "weak")
+                broken = [c for c, (kind, gids) in enumerate(conds)
+                          if kind == "strong" and not inside & gids and comp & enabled[c]]
+                if weak_ok and not broken:
+                    found.append(comp)
+                elif weak_ok:
+                    rest = comp - set().union(*(enabled[c] for c in broken))
+                    if rest:
+                        work.append(rest)
+        return found
+
+    out: dict[str, Verdict] = {}
+    for ob in live.obligations:
+        if ob.property in out and out[ob.property].violated:
+            continue
+        p = atom[ob.p]
+        q = atom[ob.q] if ob.q is not None else p
+        accepting = set(range(n))
+        if ob.kind == "eventually":
+            region, starts = [not x for x in p], {i: 0 for i in range(graph.initial) if not p[i]}
+        elif ob.kind == "infinitely":
+            region, starts = [not x for x in p], {s: d for s, d in depth.items() if not p[s]}
+        elif ob.kind == "stable":
+            region, starts = everything, dict(depth)
+            accepting = {s for s in range(n) if not p[s]}
+        elif ob.kind == "always":
+            region, starts = everything, {s: d for s, d in depth.items() if not p[s]}
+        else:
+            region, starts = [not x for x in q], {s: d for s, d in depth.items()
+                                                 if p[s] and not q[s]}
+        dist = _bfs(starts, succ, region)
+        reach = {s for s in dist if region[s]}
+        comps = fair_sets(reach, accepting)
+        stems = [min(dist[s] for s in comp) for comp in comps]
+        out[ob.property] = Verdict(bool(stems), min(stems) if stems else None)
+    return out
