@@ -164,6 +164,10 @@ def check_plain(model: Model, engine: str = "python") -> dict[str, Verdict]:
     everything = [True] * n
     depth = _bfs({i: 0 for i in range(graph.initial)}, succ, everything)
 
+    out_edges: list[list[tuple[int, int]]] = [[] for _ in range(n)]
+    for s, a, d in edges:
+        out_edges[s].append((d, a))
+
     def fair_sets(region: set[int], accepting: set[int]) -> list[set[int]]:
         found = []
         work = [region]
@@ -171,15 +175,21 @@ def check_plain(model: Model, engine: str = "python") -> dict[str, Verdict]:
             part = work.pop()
             sub = nx.DiGraph()
             sub.add_nodes_from(part)
-            sub.add_edges_from((s, d) for s, _, d in edges if s in part and d in part)
-            for comp in nx.strongly_connected_components(sub):
+            sub.add_edges_from((s, d) for s in part for d, _ in out_edges[s] if d in part)
+            comps = list(nx.strongly_connected_components(sub))
+            cid = {s: i for i, comp in enumerate(comps) for s in comp}
+            inside: list[set[int]] = [set() for _ in comps]   # actions of the edges inside
+            for s in part:
+                for d, a in out_edges[s]:
+                    if d in part and cid[d] == cid[s]:
+                        inside[cid[s]].add(a)
+            for i, comp in enumerate(comps):
                 if not comp & accepting:
                     continue
-                inside = {a for s, a, d in edges if s in comp and d in comp}
-                weak_ok = all(inside & gids or comp - enabled[c]
+                weak_ok = all(inside[i] & gids or comp - enabled[c]
                               for c, (kind, gids) in enumerate(conds) if kind == "weak")
                 broken = [c for c, (kind, gids) in enumerate(conds)
-                          if kind == "strong" and not inside & gids and comp & enabled[c]]
+                          if kind == "strong" and not inside[i] & gids and comp & enabled[c]]
                 if weak_ok and not broken:
                     found.append(comp)
                 elif weak_ok:
