@@ -104,13 +104,14 @@ def deadline(limits: Limits, start: float) -> float | None:
     return start + limits.timeout if limits.timeout else None
 
 
-def checkpoint(stage: str) -> None:
-    """Raise LimitReached if the command's time or memory is spent."""
+def checkpoint(stage: str, every: int = _EVERY) -> None:
+    """Raise LimitReached if the command's time or memory is spent (looked
+    at once per `every` calls: 1 for a caller between long steps)."""
     if not _active:
         return
     b = _active[-1]
     b.calls += 1
-    if b.calls % _EVERY:
+    if b.calls % every:
         return
     stop = over_limit(b.limits, b.deadline, time.monotonic())
     if stop is not None:

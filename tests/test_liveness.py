@@ -473,3 +473,26 @@ def test_every_liveness_model_agrees_with_the_plain_implementation(path: Path) -
     assert set(got) == {p for p, x in expected.items() if x.violated}
     for name, v in got.items():
         assert v.loop == expected[name].stem, name
+
+
+def test_limits_hold_in_the_liveness_phase(monkeypatch, capsys) -> None:
+    """A timeout or Ctrl-C while the graph is analysed ends the run as
+    incomplete (exit 3) with the search's figures, never as 'holds'."""
+    from paxcheck import budget
+    from paxcheck.search import liveness
+
+    def stop(*_args, **_kw):
+        raise budget.LimitReached(budget.Stop(budget.StopReason.TIMEOUT, "timeout after 1 s"),
+                                  "checking liveness")
+    monkeypatch.setattr(liveness, "violations", stop)
+    m = str(ROOT / "models/paxos_live.toml")
+    assert main(["check", m, "--no-progress"]) == 3
+    out = capsys.readouterr().out
+    assert "Result: INCOMPLETE (timeout after 1 s)" in out and "7,364" in out
+
+    def interrupt(*_args, **_kw):
+        raise KeyboardInterrupt
+    monkeypatch.setattr(liveness, "violations", interrupt)
+    assert main(["check", m, "--no-progress", "--json"]) == 3
+    data = json.loads(capsys.readouterr().out)
+    assert data["status"] == "incomplete" and data["instances"][0]["distinct_states"] == 7364

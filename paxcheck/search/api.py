@@ -22,7 +22,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any, Protocol
 
-from paxcheck.budget import Limits, Stop, StopReason, over_limit, peak_rss_bytes
+from paxcheck.budget import LimitReached, Limits, Stop, StopReason, over_limit, peak_rss_bytes
 from paxcheck.errors import PaxError
 from paxcheck.outcome import Verdict
 
@@ -229,9 +229,14 @@ def run(ground: GroundInstance, limits: Limits = Limits(), checks: Checks = Chec
     if live is not None and live.obligations and res.graph is not None:
         from paxcheck.search import liveness  # numpy and numba load here
         t0 = time.monotonic()
-        res.violations.extend(liveness.violations(res.graph, live, ground))
+        try:
+            res.violations.extend(liveness.violations(res.graph, live, ground))
+            res.complete = not res.violations
+        except LimitReached as lr:   # the search's figures stand; the verdict is open
+            res.complete, res.stop = False, lr.stop
+        except KeyboardInterrupt:
+            res.complete, res.stop = False, Stop.interrupted()
         res.stats.elapsed += time.monotonic() - t0
-        res.complete = not res.violations
         res.graph = None
     return res
 

@@ -164,7 +164,7 @@ def _fair_components(G: _Graph, alive: np.ndarray, accepting: np.ndarray) -> np.
     ncomp = 0
     words = G.enabled.shape[1]
     while alive.any():
-        budget.checkpoint("checking liveness")
+        budget.checkpoint("checking liveness", every=1)
         comp = np.empty(n, np.int32)
         k = graphalgo.scc(G.offsets, G.dst, alive, comp)
         size = np.zeros(k, np.int64)
@@ -225,7 +225,7 @@ def check(graph: StateGraph, live: LiveSet, nactions: int) -> list[Lasso]:
 
 
 def _check_one(G: _Graph, ob: Obligation, sh: _Shape) -> Lasso | None:
-    budget.checkpoint("checking liveness")
+    budget.checkpoint("checking liveness", every=1)
     trig = np.flatnonzero(sh.trigger & ((G.depth >= 0) if sh.free_stem else sh.region))
     if not len(trig):
         return None
@@ -277,7 +277,7 @@ def _cycle(G: _Graph, comp_of: np.ndarray, entry: int, accepting: np.ndarray
     steps: list[tuple[int, int, int]] = []
     cur = entry
     while pending or cur != entry:
-        budget.checkpoint("building a lasso")
+        budget.checkpoint("building a lasso", every=1)
         dist, pred = G.bfs(members, np.array([cur]), np.zeros(1, np.int64))
         far = np.where(dist >= 0, dist, np.iinfo(np.int64).max // 2)
         target, edge = entry, -1
