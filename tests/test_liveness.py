@@ -496,3 +496,18 @@ def test_limits_hold_in_the_liveness_phase(monkeypatch, capsys) -> None:
     assert main(["check", m, "--no-progress", "--json"]) == 3
     data = json.loads(capsys.readouterr().out)
     assert data["status"] == "incomplete" and data["instances"][0]["distinct_states"] == 7364
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("path", ["models/multi_paxos_live.toml",
+                                  "models/multi_paxos_live_unstable.toml",
+                                  "models/paxos_tla_b2.toml", "models/paxos.toml"])
+def test_big_liveness_models_agree_with_the_plain_implementation(path: str) -> None:
+    """The same as above on the models of up to a few hundred thousand
+    states, fast and Python engines both (minutes: the slow tier)."""
+    model, _, fast, _ = live_run(path, "fast")
+    _, _, py, _ = live_run(path, "python")
+    expected = liveness_oracle.check_plain(model, "fast")
+    for res in (fast, py):
+        got = {v.property: v.loop for v in lassos(res)}
+        assert got == {p: x.stem for p, x in expected.items() if x.violated}
