@@ -511,3 +511,46 @@ def test_big_liveness_models_agree_with_the_plain_implementation(path: str) -> N
     for res in (fast, py):
         got = {v.property: v.loop for v in lassos(res)}
         assert got == {p: x.stem for p, x in expected.items() if x.violated}
+
+
+def test_graph_algorithms_compiled_and_plain_agree() -> None:
+    """graphalgo's functions run compiled (numba) or as plain Python, by
+    graph size: the same code, so the same results on random graphs."""
+    import numpy as np
+
+    from paxcheck.search import graphalgo
+    rng = np.random.default_rng(7)
+    for n in (1, 5, 40, 300):
+        deg = rng.integers(0, 4, n)
+        offsets = np.concatenate([[0], np.cumsum(deg)]).astype(np.int64)
+        dst = rng.integers(0, n, int(offsets[-1])).astype(np.int32)
+        gid = rng.integers(0, 5, len(dst)).astype(np.int16)
+        alive = rng.random(n) < 0.8
+        member = rng.integers(0, 2**20, (5, 1)).astype(np.int64)
+        out = []
+        for k in (graphalgo.compiled(), graphalgo._plain):
+            comp = np.zeros(n, np.int32)
+            ncomp = k.scc(offsets, dst, alive, comp)
+            dist = np.full(n, -1, np.int64)
+            parent = np.full(n, -1, np.int32)
+            k.bfs(offsets, dst, alive, np.array([0], np.int32), np.array([0], np.int64), dist,
+                  parent)
+            en = np.zeros((n, 1), np.int64)
+            k.enabled_bits(offsets, gid, member, en)
+            sums = (np.zeros(ncomp, np.int64), np.zeros(ncomp, np.bool_),
+                    np.zeros((ncomp, 1), np.int64), np.zeros((ncomp, 1), np.int64),
+                    np.zeros((ncomp, 1), np.int64))
+            k.summaries(offsets, dst, gid, comp, ncomp, alive, en, member, *sums)
+            out.append((ncomp, comp.tolist(), dist.tolist(), parent.tolist(), en.tolist(),
+                        [x.tolist() for x in sums]))
+        assert out[0] == out[1]
+        # a component is strongly connected and maximal: check against networkx
+        import networkx as nx
+        gr = nx.DiGraph()
+        gr.add_nodes_from(np.flatnonzero(alive).tolist())
+        gr.add_edges_from((s, int(d)) for s in range(n) for d in dst[offsets[s]:offsets[s + 1]]
+                          if alive[s] and alive[d])
+        want = sorted(sorted(c) for c in nx.strongly_connected_components(gr))
+        comp = out[0][1]
+        got = sorted(sorted(s for s in range(n) if comp[s] == c) for c in range(out[0][0]))
+        assert got == want

@@ -219,8 +219,9 @@ def run(ground: GroundInstance, limits: Limits = Limits(), checks: Checks = Chec
                            f"their foralls are unrolled; one run labels states with at most "
                            f"{MAX_OBSERVED}", expected="fewer liveness properties per run")
         checks = replace(checks, graph=True, observe=live.atoms)
-        from paxcheck.search import graphalgo  # numba's cache loads now: setup, not search
-        graphalgo.warm_up()
+        if engine == "fast":   # numba's cache loads now: setup, not search
+            from paxcheck.search import graphalgo
+            graphalgo.warm_up()
     eng = make_engine(engine, ground, workers=workers, symmetry=symmetry)
     try:
         res = eng.run(limits, checks, progress, visitor)

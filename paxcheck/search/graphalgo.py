@@ -1,20 +1,28 @@
-"""Graph algorithms of the liveness check, compiled with numba over the
-StateGraph's compressed rows as they are: breadth-first distances,
-strongly connected components (Tarjan's, iterative), and the per-component
-fairness summaries. Written here rather than taken from scipy.sparse.csgraph
-because csgraph copies every graph it is given into float64 weights and
-int64 indices, more than the graph itself, and the graph is the main
-memory cost of a liveness check; these run on the int32 rows in place."""
+"""Graph algorithms of the liveness check over the StateGraph's compressed
+rows as they are: breadth-first distances, strongly connected components
+(Tarjan's, iterative), and the per-component fairness summaries. Written
+here rather than taken from scipy.sparse.csgraph because csgraph copies
+every graph it is given into float64 weights and int64 indices, more than
+the graph itself, and the graph is the main memory cost of a liveness
+check; these run on the int32 rows in place.
+
+`kernels(edges)` gives them compiled with numba, or as plain Python (the
+same functions) for a small graph when numba is not loaded yet: its import
+costs about 100 MB and half a second, more than a small graph's whole
+check, and the Python engine never loads it otherwise."""
 from __future__ import annotations
 
+import sys
+from types import SimpleNamespace
+
 import numpy as np
-from numba import njit
 
 UNSEEN = -1
+# edges above which the compiled versions are worth numba's import
+COMPILE_ABOVE = 100_000
 
 
-@njit(cache=True, nogil=True)
-def bfs(offsets, dst, alive, starts, start_dist, dist, parent):  # pragma: no cover - compiled
+def bfs(offsets, dst, alive, starts, start_dist, dist, parent):
     """Shortest distances through `alive` states from `starts` (sorted by
     start_dist, each start at its own distance): dist/parent filled in
     place (-1: not reached; parent -1 at a start)."""
@@ -48,8 +56,7 @@ def bfs(offsets, dst, alive, starts, start_dist, dist, parent):  # pragma: no co
     return 0
 
 
-@njit(cache=True, nogil=True)
-def scc(offsets, dst, alive, comp):  # pragma: no cover - compiled
+def scc(offsets, dst, alive, comp):
     """Tarjan's strongly connected components of the subgraph of `alive`
     states, iteratively: comp[s] = component number (-1 for dead states);
     returns the number of components."""
@@ -115,9 +122,8 @@ def scc(offsets, dst, alive, comp):  # pragma: no cover - compiled
     return ncomp
 
 
-@njit(cache=True, nogil=True)
 def summaries(offsets, dst, gid, comp, ncomp, accepting, enabled, member, size, acc, taken,
-              en_and, en_or):  # pragma: no cover - compiled
+              en_and, en_or):
     """Per component: its size, whether it holds an accepting state, and
     bit sets over the fairness conditions: taken (an edge inside it is a
     condition's action), en_and / en_or (enabled in all / some of its
@@ -145,8 +151,7 @@ def summaries(offsets, dst, gid, comp, ncomp, accepting, enabled, member, size, 
     return 0
 
 
-@njit(cache=True, nogil=True)
-def enabled_bits(offsets, gid, member, out):  # pragma: no cover - compiled
+def enabled_bits(offsets, gid, member, out):
     """out[s] = the conditions with an action that changes state s."""
     for s in range(len(offsets) - 1):
         for e in range(offsets[s], offsets[s + 1]):
@@ -156,20 +161,41 @@ def enabled_bits(offsets, gid, member, out):  # pragma: no cover - compiled
     return 0
 
 
+_NAMES = ("bfs", "scc", "summaries", "enabled_bits")
+_compiled: SimpleNamespace | None = None
+_plain = SimpleNamespace(**{name: globals()[name] for name in _NAMES})
+
+
+def compiled() -> SimpleNamespace:
+    """The functions above compiled (numba's cache, or a first compile)."""
+    global _compiled
+    if _compiled is None:
+        from numba import njit
+        _compiled = SimpleNamespace(**{name: njit(cache=True, nogil=True)(globals()[name])
+                                       for name in _NAMES})
+    return _compiled
+
+
+def kernels(edges: int) -> SimpleNamespace:
+    """Compiled for a big graph or when numba is loaded anyway, else plain."""
+    return compiled() if edges > COMPILE_ABOVE or "numba" in sys.modules else _plain
+
+
 def warm_up() -> None:
-    """Load (or compile) the functions above on a tiny graph."""
+    """Load (or compile) the compiled functions on a tiny graph."""
+    k = compiled()
     offsets = np.array([0, 1, 1], np.int64)
     dst = np.array([1], np.int32)
     gid = np.array([0], np.int16)
     alive = np.ones(2, np.bool_)
     dist = np.full(2, -1, np.int64)
     parent = np.full(2, -1, np.int32)
-    bfs(offsets, dst, alive, np.array([0], np.int32), np.array([0], np.int64), dist, parent)
+    k.bfs(offsets, dst, alive, np.array([0], np.int32), np.array([0], np.int64), dist, parent)
     comp = np.zeros(2, np.int32)
-    k = scc(offsets, dst, alive, comp)
+    n = k.scc(offsets, dst, alive, comp)
     member = np.zeros((1, 1), np.int64)
     en = np.zeros((2, 1), np.int64)
-    enabled_bits(offsets, gid, member, en)
-    summaries(offsets, dst, gid, comp, k, alive, en, member, np.zeros(k, np.int64),
-              np.zeros(k, np.bool_), np.zeros((k, 1), np.int64), np.zeros((k, 1), np.int64),
-              np.zeros((k, 1), np.int64))
+    k.enabled_bits(offsets, gid, member, en)
+    k.summaries(offsets, dst, gid, comp, n, alive, en, member, np.zeros(n, np.int64),
+                np.zeros(n, np.bool_), np.zeros((n, 1), np.int64), np.zeros((n, 1), np.int64),
+                np.zeros((n, 1), np.int64))

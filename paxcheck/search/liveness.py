@@ -112,6 +112,7 @@ class _Graph:
         self.initial = np.zeros(n, bool)
         self.initial[:graph.initial] = True
         self.everything = np.ones(n, bool)
+        self.algo = graphalgo.kernels(graph.edges)
         self.depth, self.parent = self.bfs(self.everything, np.arange(graph.initial),
                                            np.zeros(graph.initial, np.int64))
         self.conditions = tuple(conditions)
@@ -127,7 +128,7 @@ class _Graph:
             else:
                 self.strong[c // 64] |= bit
         self.enabled = np.zeros((n, words), np.int64)   # conditions that can change each state
-        graphalgo.enabled_bits(self.offsets, self.gid, self.member, self.enabled)
+        self.algo.enabled_bits(self.offsets, self.gid, self.member, self.enabled)
         self._src: np.ndarray | None = None
 
     def bfs(self, alive: np.ndarray, starts: np.ndarray, start_dist: np.ndarray
@@ -135,7 +136,7 @@ class _Graph:
         order = np.argsort(start_dist, kind="stable")
         dist = np.full(self.n, graphalgo.UNSEEN, np.int64)
         parent = np.full(self.n, -1, np.int32)
-        graphalgo.bfs(self.offsets, self.dst, alive, starts[order].astype(np.int32),
+        self.algo.bfs(self.offsets, self.dst, alive, starts[order].astype(np.int32),
                       start_dist[order].astype(np.int64), dist, parent)
         return dist, parent
 
@@ -166,13 +167,13 @@ def _fair_components(G: _Graph, alive: np.ndarray, accepting: np.ndarray) -> np.
     while alive.any():
         budget.checkpoint("checking liveness", every=1)
         comp = np.empty(n, np.int32)
-        k = graphalgo.scc(G.offsets, G.dst, alive, comp)
+        k = G.algo.scc(G.offsets, G.dst, alive, comp)
         size = np.zeros(k, np.int64)
         acc = np.zeros(k, bool)
         taken = np.zeros((k, words), np.int64)
         en_and = np.zeros((k, words), np.int64)
         en_or = np.zeros((k, words), np.int64)
-        graphalgo.summaries(G.offsets, G.dst, G.gid, comp, k, accepting, G.enabled, G.member,
+        G.algo.summaries(G.offsets, G.dst, G.gid, comp, k, accepting, G.enabled, G.member,
                             size, acc, taken, en_and, en_or)
         # every state may stutter, so every component can cycle
         weak_bad = ((~taken & en_and & G.weak) != 0).any(axis=1)
