@@ -353,13 +353,7 @@ def _check_config(loc: _Locator, spec: ir.Spec, tbl: Any, data: dict[str, Any]) 
     for key in tbl:
         if key not in allowed:
             raise loc.error(f"unknown key '{key}' in [check]", "check", key, _keys(allowed))
-    props = tbl.get("properties", [p.name for p in spec.properties])
-    if not isinstance(props, list) or not all(isinstance(p, str) for p in props):
-        raise loc.error("properties must be a list of names", "check", "properties")
-    for p in props:
-        if p not in spec.property_map:
-            raise loc.error(f"unknown property '{p}'", "check", "properties",
-                            _keys(spec.property_map))
+    props = _names(loc, tbl, "properties", "property", spec.property_map)
     deadlock = tbl.get("deadlock", False)
     if not isinstance(deadlock, bool):
         raise loc.error("deadlock must be true or false", "check", "deadlock")
@@ -372,13 +366,7 @@ def _check_config(loc: _Locator, spec: ir.Spec, tbl: Any, data: dict[str, Any]) 
                                 or timeout <= 0):
         raise loc.error("timeout must be a positive number of seconds", "check", "timeout")
     symmetry, span = _symmetry(loc, tbl, data)
-    live = tbl.get("liveness", [p.name for p in spec.liveness])
-    if not isinstance(live, list) or not all(isinstance(p, str) for p in live):
-        raise loc.error("liveness must be a list of names", "check", "liveness")
-    for p in live:
-        if p not in spec.liveness_map:
-            raise loc.error(f"unknown liveness property '{p}'", "check", "liveness",
-                            _keys(spec.liveness_map))
+    live = _names(loc, tbl, "liveness", "liveness property", spec.liveness_map)
     fair = data.get("fairness", {})
     if not isinstance(fair, dict):
         raise loc.error("[fairness] must be a table", None, "fairness",
@@ -391,6 +379,17 @@ def _check_config(loc: _Locator, spec: ir.Spec, tbl: Any, data: dict[str, Any]) 
         settings.append((name, _fairness_setting(loc, spec.fairness_map[name], val)))
     return CheckConfig(tuple(props), deadlock, max_states, timeout, symmetry, span, tuple(live),
                        tuple(sorted(settings, key=lambda x: x[0])))
+
+
+def _names(loc: _Locator, tbl: dict[str, Any], key: str, what: str, known: dict) -> list[str]:
+    """[check]'s list `key` of property names (default: all of `known`)."""
+    names = tbl.get(key, list(known))
+    if not isinstance(names, list) or not all(isinstance(p, str) for p in names):
+        raise loc.error(f"{key} must be a list of names", "check", key)
+    for p in names:
+        if p not in known:
+            raise loc.error(f"unknown {what} '{p}'", "check", key, _keys(known))
+    return names
 
 
 _FAIRNESS_FORM = ('"weak", "strong", "off", or { kind = "weak", only = { x = ["e1", ...] } } '

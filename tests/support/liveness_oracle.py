@@ -47,6 +47,26 @@ def _bfs(starts: dict[int, int], succ: list[list[int]], allowed: list[bool]) -> 
     return dist
 
 
+def _demands(kind: str, p: list[bool], q: list[bool], initial: int, depth: dict[int, int]
+             ) -> tuple[list[bool], dict[int, int], list[bool]]:
+    """What a violation of an obligation asks, by definition: the region
+    the cycle and the path to it stay in, where that path may start (and
+    at what stem length), and which states the cycle must visit."""
+    n = len(p)
+    every = [True] * n
+    not_p = [not x for x in p]
+    if kind == "eventually":      # ~P from the start on
+        return not_p, {i: 0 for i in range(initial) if not p[i]}, every
+    if kind == "infinitely":      # ~P from some point on
+        return not_p, {s: d for s, d in depth.items() if not p[s]}, every
+    if kind == "stable":          # ~P infinitely often
+        return every, dict(depth), not_p
+    if kind == "always":          # a ~P state, then anything
+        return every, {s: d for s, d in depth.items() if not p[s]}, every
+    # leads_to: a P & ~Q state, then ~Q forever
+    return [not x for x in q], {s: d for s, d in depth.items() if p[s] and not q[s]}, every
+
+
 def check(model: Model, fairness: dict | None = None) -> dict[str, Verdict]:
     """Per liveness property of the model: violated, and the shortest stem."""
     inst = model.instances[0]
@@ -104,25 +124,12 @@ def check(model: Model, fairness: dict | None = None) -> dict[str, Verdict]:
     out: dict[str, Verdict] = {}
     for ob in live.obligations:
         p = atom[ob.p]
-        q = atom[ob.q] if ob.q is not None else p
-        # region: where the cycle and the path to it after the start stay;
-        # starts: where that path may begin, at what stem length
-        needs_not_p = ob.kind == "stable"   # <>[]P fails on a cycle through a ~P state
-        if ob.kind == "eventually":
-            region, starts = [not x for x in p], {i: 0 for i in range(len(init)) if not p[i]}
-        elif ob.kind == "infinitely":
-            region, starts = [not x for x in p], {s: d for s, d in depth.items() if not p[s]}
-        elif ob.kind == "stable":
-            region, starts = everything, dict(depth)
-        elif ob.kind == "always":
-            region, starts = everything, {s: d for s, d in depth.items() if not p[s]}
-        else:
-            region, starts = [not x for x in q], {s: d for s, d in depth.items()
-                                                 if p[s] and not q[s]}
+        region, starts, accepting = _demands(ob.kind, p, atom[ob.q] if ob.q is not None else p,
+                                             len(init), depth)
         dist = _bfs(starts, succ, region)
         stems = [min(dist[s] for s in S if s in dist) for S in fair_sets
                  if all(region[s] for s in S) and any(s in dist for s in S)
-                 and (not needs_not_p or any(not p[s] for s in S))]
+                 and any(accepting[s] for s in S)]
         prev = out.get(ob.property)
         if prev is not None and prev.violated:
             continue   # the engines report a property's first violated obligation
@@ -203,23 +210,11 @@ def check_plain(model: Model, engine: str = "python") -> dict[str, Verdict]:
         if ob.property in out and out[ob.property].violated:
             continue
         p = atom[ob.p]
-        q = atom[ob.q] if ob.q is not None else p
-        accepting = set(range(n))
-        if ob.kind == "eventually":
-            region, starts = [not x for x in p], {i: 0 for i in range(graph.initial) if not p[i]}
-        elif ob.kind == "infinitely":
-            region, starts = [not x for x in p], {s: d for s, d in depth.items() if not p[s]}
-        elif ob.kind == "stable":
-            region, starts = everything, dict(depth)
-            accepting = {s for s in range(n) if not p[s]}
-        elif ob.kind == "always":
-            region, starts = everything, {s: d for s, d in depth.items() if not p[s]}
-        else:
-            region, starts = [not x for x in q], {s: d for s, d in depth.items()
-                                                 if p[s] and not q[s]}
+        region, starts, acc = _demands(ob.kind, p, atom[ob.q] if ob.q is not None else p,
+                                       graph.initial, depth)
         dist = _bfs(starts, succ, region)
         reach = {s for s in dist if region[s]}
-        comps = fair_sets(reach, accepting)
+        comps = fair_sets(reach, {s for s in range(n) if acc[s]})
         stems = [min(dist[s] for s in comp) for comp in comps]
         out[ob.property] = Verdict(bool(stems), min(stems) if stems else None)
     return out
