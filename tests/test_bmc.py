@@ -45,6 +45,7 @@ def test_bmc_agrees_with_explicit(path: Path, tmp_path: Path) -> None:
         assert out.trace is None and out.depth_checked == bound and out.unknown is None
 
 
+@pytest.mark.slow   # a minute of Z3; the random-spec fuzz checks BMC's depths by default
 def test_bmc_finds_the_paxos_any_value_violation_at_14(capsys):
     model = "models/broken/paxos_any_value.toml"
     assert main(["bmc", str(ROOT / model), "--depth", "14", "--json"]) == 1

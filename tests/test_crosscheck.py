@@ -107,6 +107,7 @@ def test_compiled_engine_agrees_with_reference(path: Path) -> None:
 
 
 # ---- Basic Paxos at ballot=2, in full --------------------------------------------
+@pytest.mark.slow   # the sweep above checks paxos.toml at the size rule's instance
 def test_paxos_ballot_2_agrees_with_reference() -> None:
     data = {"spec": "../specs/paxos.pax",
             "sorts": {"node": 3, "value": 2, "ballot": 2},

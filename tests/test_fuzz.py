@@ -288,7 +288,7 @@ def _engines_agree(tmp_path: Path, spec: str, model: str, engines: tuple[str, ..
         assert len(set(map(repr, got.values()))) == 1, (spec, got)
 
 
-@settings(max_examples=15, deadline=None, database=None, suppress_health_check=list(HealthCheck))
+@settings(max_examples=8, deadline=None, database=None, suppress_health_check=list(HealthCheck))
 @given(case=random_spec())
 def test_random_specs_python_equals_reference(tmp_path_factory, case) -> None:
     _engines_agree(tmp_path_factory.mktemp("r"), *case, ("python", "reference"))

@@ -138,6 +138,7 @@ def test_flexible_paxos_proved_for_every_size():
     assert {o.verdict for o in res.obligations} == {"proved"}
 
 
+@pytest.mark.slow   # nearly 3 minutes; the small-instance proof below runs by default
 def test_multi_paxos_proved_for_every_size():
     # issue 5: every slot's recovery is its own step, with the highest report
     # as a witness (a "highest report per reported slot" does not exist in
