@@ -435,6 +435,8 @@ def test_a_state_limit_stops_a_liveness_run_with_exit_3(capsys) -> None:
     ('[fairness]\nproposers = "often"\n', 'fairness \'proposers\' must be "weak", "strong" or "off"'),
     ('[fairness]\nproposers = { kind = "weak", only = { n = ["b0"] } }\n',
      "fairness 'proposers' has no forall variable 'n'"),
+    ('[fairness]\nproposers = { kind = "weak", only = { b = ["b9"] } }\n',
+     "fairness 'proposers': 'b9' is not an element of sort ballot"),
     ('[check]\nliveness = ["soon"]\n', "unknown liveness property 'soon'"),
 ])
 def test_bad_fairness_tables_are_reported_with_their_line(tmp_path: Path, table, message) -> None:

@@ -203,7 +203,7 @@ def build_model(data: dict[str, Any], path: str, text: str = "") -> Model:
     if not instances:
         raise loc.error("no interpretation of the immutable symbols satisfies the axioms",
                         "immutable", None)
-    config = _check_config(loc, spec, data.get("check", {}), data)
+    config = _check_config(loc, spec, data.get("check", {}), data, elements)
     if config.symmetry:
         from paxcheck.config import symmetry  # numba is imported only by models that use symmetry
         for inst in instances:
@@ -346,7 +346,8 @@ def _all_interpretations(loc: _Locator, inst: Instance, sym: ir.Symbol) -> list[
     return [dict(zip(points, vals)) for vals in itertools.product(dom, repeat=len(points))]
 
 
-def _check_config(loc: _Locator, spec: ir.Spec, tbl: Any, data: dict[str, Any]) -> CheckConfig:
+def _check_config(loc: _Locator, spec: ir.Spec, tbl: Any, data: dict[str, Any],
+                  elements: dict[str, tuple[str, ...]]) -> CheckConfig:
     if not isinstance(tbl, dict):
         raise loc.error("[check] must be a table", None, "check")
     allowed = {"properties", "liveness", "deadlock", "max_states", "timeout", "symmetry"}
@@ -376,7 +377,7 @@ def _check_config(loc: _Locator, spec: ir.Spec, tbl: Any, data: dict[str, Any]) 
         if name not in spec.fairness_map:
             raise loc.error(f"unknown fairness assumption '{name}' (not in {spec.file})",
                             "fairness", name, _keys(spec.fairness_map))
-        settings.append((name, _fairness_setting(loc, spec.fairness_map[name], val)))
+        settings.append((name, _fairness_setting(loc, spec.fairness_map[name], val, elements)))
     return CheckConfig(tuple(props), deadlock, max_states, timeout, symmetry, span, tuple(live),
                        tuple(sorted(settings, key=lambda x: x[0])))
 
@@ -396,7 +397,8 @@ _FAIRNESS_FORM = ('"weak", "strong", "off", or { kind = "weak", only = { x = ["e
                   'restricting the forall variable x')
 
 
-def _fairness_setting(loc: _Locator, fair: ir.Fairness, val: Any) -> FairnessSetting:
+def _fairness_setting(loc: _Locator, fair: ir.Fairness, val: Any,
+                      elements: dict[str, tuple[str, ...]]) -> FairnessSetting:
     """`name = "weak"`, or `name = { kind = "weak", only = { b = ["b2"] } }`:
     the assumption for those values of its forall variables only."""
     if isinstance(val, str):
@@ -420,6 +422,12 @@ def _fairness_setting(loc: _Locator, fair: ir.Fairness, val: Any) -> FairnessSet
         if not isinstance(names, list) or not all(isinstance(x, str) for x in names):
             raise loc.error(f"fairness '{fair.name}': only.{var} must be a list of element names",
                             "fairness", fair.name, _FAIRNESS_FORM)
+        sort = binders[var].sort
+        known = elements[sort.name] + (("none",) if sort.option else ())
+        for x in names:
+            if x not in known:
+                raise loc.error(f"fairness '{fair.name}': '{x}' is not an element of sort "
+                                f"{sort}", "fairness", fair.name, _keys(known))
         out.append((var, tuple(names)))
     return FairnessSetting(kind, tuple(out))
 
