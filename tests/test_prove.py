@@ -208,7 +208,13 @@ def test_flexible_paxos_without_intersection_gives_a_real_cti():
 def test_timeouts_are_unknown_never_proved(capsys):
     res = prove(PAXOS, timeout=0.01, minimize=False)
     assert res.status == "unknown"
-    unknown = [o for o in res.obligations if o.verdict == "unknown"]
-    assert unknown and all(o.reason for o in unknown)
+    # 10 ms of wall clock runs out on the axioms' consistency check or on
+    # the obligations, depending on the machine's load (a resource limit
+    # instead of a clock is issue 14's); either way: unknown with a reason
+    if res.consistency_unknown:
+        assert res.consistency_reason.startswith("could not show the axioms consistent")
+    else:
+        unknown = [o for o in res.obligations if o.verdict == "unknown"]
+        assert unknown and all(o.reason for o in unknown)
     assert main(["prove", str(ROOT / "specs/paxos.pax"), "--timeout", "0.01"]) == 3
     assert "Result: UNKNOWN" in capsys.readouterr().out
