@@ -291,8 +291,6 @@ class Fairness:
     span: Span = NO_SPAN
 
 
-FAIRNESS_KINDS = ("weak", "strong")
-
 
 @dataclass(frozen=True)
 class Spec:

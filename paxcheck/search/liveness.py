@@ -64,14 +64,6 @@ class Lasso:
     steps: tuple[int, ...]
     loop: int
 
-    @property
-    def stem_length(self) -> int:
-        return self.loop
-
-    @property
-    def cycle_length(self) -> int:
-        return len(self.steps) - self.loop
-
 
 @dataclass(frozen=True)
 class _Shape:
