@@ -305,6 +305,8 @@ class Spec:
     properties: tuple[Property, ...]
     liveness: tuple[Liveness, ...] = ()
     fairness: tuple[Fairness, ...] = ()
+    # what a front end read but does not check (mypyvy's traces, theorems)
+    notes: tuple[str, ...] = ()
 
     @cached_property
     def liveness_map(self) -> dict[str, Liveness]:

@@ -2,10 +2,12 @@
 builds `syntax` nodes and turns lark's exceptions into PaxError with a span."""
 from __future__ import annotations
 
+import os
 import re
 from functools import lru_cache
 from pathlib import Path
 
+import lark
 from lark import Lark, Token, v_args
 from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput, UnexpectedToken, VisitError
 from lark.lexer import PatternStr
@@ -17,14 +19,32 @@ from paxcheck.lang import syntax as S
 _GRAMMAR = Path(__file__).with_name("grammar.lark")
 
 
+def load_grammar(path: Path) -> Lark:
+    """An LALR parser for the grammar file at `path`. Building the tables
+    takes a quarter of a second, most of a small command's start-up, so
+    they are cached beside the grammar, as Python caches bytecode: in
+    `__pycache__`, keyed by the grammar's hash (lark checks it on load),
+    never in a shared temporary directory. No cache where that folder
+    cannot be written."""
+    cache_dir = path.parent / "__pycache__"
+    cache: str | bool = False
+    try:
+        cache_dir.mkdir(exist_ok=True)
+        if os.access(cache_dir, os.W_OK):
+            cache = str(cache_dir / f"{path.stem}.lark-{lark.__version__}.cache")
+    except OSError:
+        pass
+    return Lark(path.read_text(encoding="utf-8"), parser="lalr", propagate_positions=True,
+                maybe_placeholders=True, cache=cache)
+
+
 @lru_cache(maxsize=1)
 def _parser() -> Lark:
-    return Lark(_GRAMMAR.read_text(encoding="utf-8"), parser="lalr",
-                propagate_positions=True, maybe_placeholders=True)
+    return load_grammar(_GRAMMAR)
 
 
-def _describe_terminals(names: set[str]) -> str:
-    parser = _parser()
+def _describe_terminals(names: set[str], parser: Lark | None = None) -> str:
+    parser = parser or _parser()
     words: set[str] = set()
     for name in names:
         if name == "$END":
@@ -37,7 +57,7 @@ def _describe_terminals(names: set[str]) -> str:
             continue
         if isinstance(term.pattern, PatternStr):
             words.add(f"'{term.pattern.value}'")
-        elif name == "NAME":
+        elif name in ("NAME", "ID"):
             words.add("a name")
         elif name == "CMP_OP":
             words.add("a comparison (= != < <= > >=)")
@@ -368,7 +388,11 @@ def parse_file(path: str | Path) -> S.ModuleS:
     return parse_text(read_input(path, "spec"), str(path))
 
 
-def _syntax_error(exc: UnexpectedInput, text: str, file: str) -> PaxError:
+def _syntax_error(exc: UnexpectedInput, text: str, file: str,
+                  parser: Lark | None = None) -> PaxError:
+    """A lark error as a PaxError at its position, with what could come
+    there instead (`parser`: the grammar that failed, .pax's by default)."""
+    parser = parser or _parser()
     line, col = exc.line, exc.column
     if isinstance(exc, UnexpectedToken):
         tok = exc.token
@@ -384,18 +408,18 @@ def _syntax_error(exc: UnexpectedInput, text: str, file: str) -> PaxError:
             what = f"unexpected {_token_words(tok)}"
             width = len(str(tok)) or 1
         start = len(text) if tok.type == "$END" else tok.start_pos
-        expected = _describe_terminals(_acceptable(text, start, exc.expected))
+        expected = _describe_terminals(_acceptable(parser, text, start, exc.expected), parser)
     elif isinstance(exc, UnexpectedCharacters):
         ch = text[exc.pos_in_stream] if exc.pos_in_stream < len(text) else "?"
         what = f"unexpected character {ch!r}"
         width = 1
-        allowed = _acceptable(text, exc.pos_in_stream, exc.allowed or ())
-        expected = _describe_terminals(allowed) if allowed else None
+        allowed = _acceptable(parser, text, exc.pos_in_stream, exc.allowed or ())
+        expected = _describe_terminals(allowed, parser) if allowed else None
     elif isinstance(exc, UnexpectedEOF):
         lines = text.splitlines() or [""]
         line, col = len(lines), len(lines[-1]) + 1
         what, width = "unexpected end of file", 1
-        expected = _describe_terminals(set(exc.expected))
+        expected = _describe_terminals(set(exc.expected), parser)
     else:  # pragma: no cover - lark has no other kinds
         what, width, expected = str(exc), 1, None
     if line is None or line < 1:
@@ -404,22 +428,22 @@ def _syntax_error(exc: UnexpectedInput, text: str, file: str) -> PaxError:
                     expected=expected, source=text)
 
 
-def _acceptable(text: str, pos: int, fallback) -> set[str]:
+def _acceptable(parser: Lark, text: str, pos: int, fallback) -> set[str]:
     """The terminals that can really come at `pos`. LALR merges the lookaheads
     of similar states, and lark reports the state reached after reducing on the
     bad token, so its own list can both name tokens that cannot follow
     (`action` inside a parameter list) and miss ones that can (`&` after
     `require true`). Re-parsing the prefix and trying each token is exact."""
     try:
-        parser = _parser().parse_interactive(text[:pos])
-        parser.exhaust_lexer()
-        accepted = set(parser.accepts())
+        interactive = parser.parse_interactive(text[:pos])
+        interactive.exhaust_lexer()
+        accepted = set(interactive.accepts())
     except UnexpectedInput:
         accepted = set()
     return accepted or set(fallback)
 
 
 def _token_words(tok: Token) -> str:
-    if tok.type == "NAME":
+    if tok.type in ("NAME", "ID"):
         return f"name '{tok}'"
     return f"'{tok}'"

@@ -2,6 +2,7 @@
 and variable use. Every problem is a PaxError with the span of the culprit."""
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -531,7 +532,11 @@ def check_module(module: S.ModuleS) -> ir.Spec:
 
 
 def load_spec(path: str | Path) -> ir.Spec:
-    """Parse and type-check a spec file."""
+    """Parse and type-check a spec file: `.pax`, or mypyvy's `.pyv`."""
+    if str(path).endswith(".pyv"):
+        from paxcheck.lang.pyv import translate_file
+        read = translate_file(path)
+        return dataclasses.replace(check_module(read.module), notes=read.notes)
     return check_module(parse_file(path))
 
 

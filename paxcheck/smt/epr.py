@@ -1,17 +1,23 @@
 """Is a query in EPR (effectively propositional)? Build the graph with an
 edge A -> B for every function from sort A to sort B, and for every
 existential of sort B under a universal of sort A (after pushing negations
-through); the fragment is decidable when that graph is acyclic."""
+through); the fragment is decidable when that graph is acyclic.
+
+The graph has a node per sort, so the standard library's `graphlib` finds
+a cycle; networkx, used elsewhere, would cost every proof a third of a
+second of import."""
 from __future__ import annotations
 
-import networkx as nx
+from graphlib import CycleError, TopologicalSorter
+
 import z3
 
 _BOTH = 0
 
 
-def sort_graph(formulas: list) -> nx.DiGraph:
-    g = nx.DiGraph()
+def sort_graph(formulas: list) -> dict[str, set[str]]:
+    """Each sort's successors: an edge A -> B as above."""
+    g: dict[str, set[str]] = {}
     seen: set[tuple[int, int, tuple[str, ...]]] = set()
     funcs: dict[str, z3.FuncDeclRef] = {}
 
@@ -31,7 +37,7 @@ def sort_graph(formulas: list) -> nx.DiGraph:
             if existential:
                 for a in univ:
                     for b in names:
-                        g.add_edge(a, b)
+                        g.setdefault(a, set()).add(b)
             walk(e.body(), pol, univ + names if universal else univ)
             return
         if not z3.is_app(e):
@@ -63,15 +69,18 @@ def sort_graph(formulas: list) -> nx.DiGraph:
             continue
         for i in range(d.arity()):
             if uninterpreted(d.domain(i)):
-                g.add_edge(d.domain(i).name(), rng.name())
+                g.setdefault(d.domain(i).name(), set()).add(rng.name())
     return g
 
 
 def is_epr(formulas: list) -> tuple[bool, str]:
     """Whether a query's quantifier alternations stay in EPR (decidable), and why not."""
     g = sort_graph(formulas)
+    # graphlib reads the mapping as predecessors: its cycle runs backwards
+    ordered = {a: sorted(bs) for a, bs in sorted(g.items())}
     try:
-        cycle = nx.find_cycle(g)
-    except nx.NetworkXNoCycle:
-        return True, "stratified"
-    return False, "cycle " + " -> ".join([cycle[0][0]] + [b for _, b in cycle])
+        TopologicalSorter(ordered).prepare()
+    except CycleError as exc:
+        cycle = list(reversed(exc.args[1]))
+        return False, "cycle " + " -> ".join(cycle)
+    return True, "stratified"

@@ -411,6 +411,10 @@ def prove(spec: ir.Spec, instance: Instance | None = None, timeout: float = 30.0
         # subset, hence from all) or a model that satisfies every invariant
         # (a real counterexample to induction). Fewer quantifiers, faster Z3.
         chosen = [(p, f) for p, f in assumptions if p.name == ob.property]
+        if ob.epr:
+            # decidable: Z3's model-based instantiation settles the whole query
+            # faster than rounds of subsets would
+            chosen = list(assumptions)
         if hint is not None:
             verdict, found = hint
             if verdict == "cti":
@@ -491,7 +495,9 @@ def prove(spec: ir.Spec, instance: Instance | None = None, timeout: float = 30.0
             name = f"{action.name} -> {p.name}"
             hint = None
             h0 = time.monotonic()
-            if instance is None and (only is None or name in only):
+            if (instance is None and (only is None or name in only)
+                    and not is_epr(bg + cons + pcons + ex.constraints + [goal]
+                                   + [f for _, f in assume])[0]):
                 hint = _bounded_hint(spec, action, p, invs, timeout, minimize)
             run(Obligation(name, kind, p.name, action.name),
                 cons + pcons + ex.constraints + [goal], assume, pre, ex.state, env, action, hint,
