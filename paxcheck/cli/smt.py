@@ -6,7 +6,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from paxcheck.cli.options import non_negative_int, positive_float, write_output
+from paxcheck.cli.options import non_negative_int, positive_float, positive_int, write_output
 from paxcheck.config.model import load_model
 from paxcheck.errors import PaxError
 from paxcheck.lang import ir
@@ -15,6 +15,7 @@ from paxcheck.outcome import Verdict, exit_code
 from paxcheck.semantics.state import immutable_view, views_json
 from paxcheck.smt.bmc import bmc
 from paxcheck.smt.prove import CTI, ProofResult, prove, validate_cti
+from paxcheck.smt.resources import DEFAULT_RLIMIT
 from paxcheck.traces import trace as T
 from paxcheck.traces.trace import Trace
 
@@ -25,8 +26,12 @@ def add_parsers(sub) -> None:
     p.add_argument("spec")
     p.add_argument("--model", metavar="MODEL.toml",
                    help="prove for this bounded instance only (default: every size)")
-    p.add_argument("--timeout", type=positive_float, default=60.0, metavar="S",
-                   help="seconds per proof obligation (default 60)")
+    p.add_argument("--rlimit", type=positive_int, default=DEFAULT_RLIMIT, metavar="UNITS",
+                   help="Z3 resource units per proof obligation, the same on every machine "
+                        f"(default {DEFAULT_RLIMIT:,})")
+    p.add_argument("--timeout", type=positive_float, default=None, metavar="S",
+                   help="seconds for the whole run, a safety net: what is left when it "
+                        "fires is unknown (default: none)")
     p.add_argument("--without", action="append", default=[], metavar="NAME",
                    help="leave this invariant out of the candidate invariant (repeatable)")
     p.add_argument("--no-minimize", action="store_true", help="print CTIs as Z3 found them")
@@ -57,6 +62,18 @@ def _immutables(cti: CTI) -> dict[str, Any]:
     return views_json(immutable_view(cti.instance))
 
 
+def _wrapped(items: list[str], indent: str, width: int = 100) -> list[str]:
+    """Comma-separated items on as few lines of `width` as they fit."""
+    lines, line = [], ""
+    for item in items:
+        if line and len(indent) + len(line) + len(item) + 2 > width:
+            lines.append(indent + line + ",")
+            line = item
+        else:
+            line = f"{line}, {item}" if line else item
+    return lines + [indent + line] if line else lines
+
+
 def cti_text(cti: CTI, spec) -> str:
     """A counterexample to induction, for people."""
     head = {"initiation": f"an initial state violates '{cti.property}'",
@@ -64,8 +81,11 @@ def cti_text(cti: CTI, spec) -> str:
             "transition": f"{cti.action} breaks two-state property '{cti.property}'"}[cti.kind]
     lines = [f"Counterexample to induction: {head}",
              f"  instance: {cti.instance.describe()}"]
-    for name, val in _immutables(cti).items():
-        lines.append(f"  {name} = {val}")
+    views = immutable_view(cti.instance)
+    if views:
+        lines.append("  immutable:")
+        for view in views:
+            lines += _wrapped(view.facts(), "    ")
     body = T.to_text(cti_trace(cti, spec)).splitlines()[1:]
     body = [ln.replace("State 0 (initial)", "Pre-state" if cti.kind != "initiation"
                        else "Initial state") for ln in body]
@@ -94,7 +114,8 @@ def cmd_prove(args: argparse.Namespace) -> int:
         if len(model.instances) != 1:
             raise PaxError("prove --model needs a model with one interpretation")
         instance = model.instances[0]
-    res = prove(spec, instance, args.timeout, tuple(args.without), not args.no_minimize)
+    res = prove(spec, instance, args.rlimit, args.timeout, tuple(args.without),
+                not args.no_minimize)
     problems = {}
     for ob in res.obligations:
         if ob.cti is not None:
@@ -104,7 +125,7 @@ def cmd_prove(args: argparse.Namespace) -> int:
                 ob.verdict, ob.reason = "unknown", f"spurious counterexample: {bad}"
     code = exit_code(Verdict(res.status))
     if args.json:
-        print(json.dumps(_proof_json(res, spec, code), indent=2))
+        print(json.dumps(_proof_json(res, spec, code, args.rlimit), indent=2))
         return code
     scope = f"instance {instance.describe()}" if instance else "every instance size"
     print(f"spec:       {spec.file}")
@@ -115,36 +136,39 @@ def cmd_prove(args: argparse.Namespace) -> int:
         print(f"\nResult: {what}: {res.consistency_reason}; nothing is proved.")
         return code
     print()
-    print(f"  {'obligation':<44} {'kind':<12} {'EPR':<4} {'verdict':<8} {'time':>8}")
+    print(f"  {'obligation':<44} {'kind':<12} {'EPR':<4} {'verdict':<8} {'Z3 units':>12} {'time':>8}")
     for ob in res.obligations:
         epr = "yes" if ob.epr else "no"
-        print(f"  {ob.name:<44} {ob.kind:<12} {epr:<4} {ob.verdict:<8} {ob.seconds:>7.2f}s"
+        print(f"  {ob.name:<44} {ob.kind:<12} {epr:<4} {ob.verdict:<8} {ob.units:>12,}"
+              f" {ob.seconds:>7.2f}s"
               + (f"  ({ob.reason})" if ob.reason and ob.verdict != "proved" else ""))
     for ob in res.obligations:
         if ob.verdict == "cti" and ob.cti is not None:
             print()
             print(cti_text(ob.cti, spec), end="")
     total = sum(o.seconds for o in res.obligations)
+    units = sum(o.units for o in res.obligations)
     non_epr = sorted({o.epr_reason for o in res.obligations if not o.epr})
     print()
     if non_epr:
-        print(f"  outside EPR (tried anyway, with a timeout): {'; '.join(non_epr)}")
+        print(f"  outside EPR (tried anyway, within the resource limit): {'; '.join(non_epr)}")
     verdict = {"proved": "PROVED: the invariant is inductive and implies every property",
                "cti": "NOT PROVED: counterexamples to induction above",
-               "unknown": "UNKNOWN: some obligations timed out or Z3 gave up"}[res.status]
-    print(f"Result: {verdict} ({len(res.obligations)} obligations, {total:.2f} s)")
+               "unknown": "UNKNOWN: some obligations ran out of budget or Z3 gave up"}[res.status]
+    print(f"Result: {verdict} ({len(res.obligations)} obligations, {units:,} Z3 units, {total:.2f} s)")
     return code
 
 
-def _proof_json(res: ProofResult, spec, code: int) -> dict[str, Any]:
+def _proof_json(res: ProofResult, spec, code: int, rlimit: int) -> dict[str, Any]:
     return {
         "status": res.status, "exit_code": code, "spec": spec.file, "mode": res.mode,
+        "rlimit": rlimit,
         "invariants": list(res.invariants), "consistent": res.consistent,
         "consistency_reason": res.consistency_reason,
         "obligations": [{"name": o.name, "kind": o.kind, "property": o.property,
                          "action": o.action, "epr": o.epr, "epr_reason": o.epr_reason,
                          "verdict": o.verdict, "reason": o.reason,
-                         "seconds": round(o.seconds, 4),
+                         "seconds": round(o.seconds, 4), "units": o.units,
                          "cti": cti_json(o.cti, spec, spec.file) if o.cti else None}
                         for o in res.obligations],
     }

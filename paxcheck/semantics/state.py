@@ -38,6 +38,19 @@ class SymbolView:
             return self.points[0][1]
         return {",".join(args): value for args, value in self.points}
 
+    def facts(self) -> list[str]:
+        """The interpretation as a person writes it: a relation as its true
+        atoms (`le(round0, round1)`), a function as one equation per point
+        (`maxr(votemap0, inst0) = round0`), an individual as `none = round1`.
+        A relation true nowhere is `!r(...)` (for no arguments: `!r`)."""
+        name = self.symbol.name
+        if self.symbol.is_relation:
+            if not self.rows:
+                return [f"!{name}" + ("(...)" if self.symbol.params else "")]
+            return [name + (f"({', '.join(r)})" if r else "") for r in self.rows]
+        return [name + (f"({', '.join(args)})" if args else "") + f" = {value}"
+                for args, value in self.points]
+
 
 def _names(inst: Instance, sorts: tuple[ir.SortT, ...], values: tuple[int, ...]) -> Row:
     return tuple(inst.name_of(s, x) for s, x in zip(sorts, values))

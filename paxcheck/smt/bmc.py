@@ -9,6 +9,7 @@ import z3
 
 from paxcheck.config.instance import Instance
 from paxcheck.smt.finite import GroundEncoder, SymState, b_and, b_not, b_or, z3val
+from paxcheck.smt.resources import isolated
 from paxcheck.traces.trace import Trace, from_steps
 
 
@@ -24,7 +25,15 @@ class BmcResult:
 
 def bmc(inst: Instance, properties: tuple[str, ...], max_depth: int,
         deadlock: bool = False, timeout: float | None = None) -> BmcResult:
-    """Search depth 0, 1, ..., max_depth for a violation; the first found is a shortest one."""
+    """Search depth 0, 1, ..., max_depth for a violation; the first found is
+    a shortest one. In a Z3 context of its own, so the trace Z3 picks does
+    not depend on what ran before in the process."""
+    with isolated():
+        return _bmc(inst, properties, max_depth, deadlock, timeout)
+
+
+def _bmc(inst: Instance, properties: tuple[str, ...], max_depth: int, deadlock: bool,
+         timeout: float | None) -> BmcResult:
     start = time.monotonic()
     enc = GroundEncoder(inst)
     spec = inst.spec

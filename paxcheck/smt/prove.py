@@ -19,6 +19,7 @@ from paxcheck.semantics.evaluate import Evaluator, RefState
 from paxcheck.smt.epr import is_epr
 from paxcheck.smt.finite import GroundEncoder, b_not, z3val
 from paxcheck.smt.first_order import OV, FOEncoder
+from paxcheck.smt.resources import DEFAULT_RLIMIT, Meter, isolated
 
 
 @dataclass(frozen=True)
@@ -45,6 +46,7 @@ class Obligation:
     verdict: str = "pending"    # 'proved' | 'cti' | 'unknown'
     reason: str = ""
     seconds: float = 0.0
+    units: int = 0              # Z3 resource units spent, the bounded hint's included
     cti: CTI | None = None
 
 
@@ -77,11 +79,14 @@ class _Backend:
     def fresh(self, tag: str) -> tuple[Any, list]: ...
     def params(self, action: ir.Action, tag: str) -> tuple[dict[str, Any], list]: ...
     def read(self, model, pre, post, env, action) -> tuple[Instance, RefState | None, RefState, tuple[int, ...]]: ...
+    def minimize(self, solver: z3.Solver, pre, meter: Meter) -> bool: ...
 
 
-def _fewest_facts(solver: z3.Solver, atoms: list) -> None:
+def _fewest_facts(solver: z3.Solver, atoms: list, meter: Meter) -> bool:
     """Binary search for the fewest true atoms in a model, then leave the
-    solver at a model with that many."""
+    solver at a model with that many. False if the budget ran out before
+    the solver was back at a model (a bound it could not settle counts as
+    unreachable: the result is smaller, perhaps not smallest)."""
     if atoms:
         model = solver.model()
         hi = sum(1 for a in atoms if z3.is_true(model.eval(a, model_completion=True)))
@@ -90,14 +95,14 @@ def _fewest_facts(solver: z3.Solver, atoms: list) -> None:
             mid = (lo + hi) // 2
             solver.push()
             solver.add(z3.PbLe([(a, 1) for a in atoms], mid))
-            ok = solver.check() == z3.sat
+            ok = meter.check(solver) == z3.sat
             solver.pop()
             if ok:
                 hi = mid
             else:
                 lo = mid + 1
         solver.add(z3.PbLe([(a, 1) for a in atoms], hi))
-    solver.check()
+    return meter.check(solver) == z3.sat
 
 
 class _FOBackend(_Backend):
@@ -115,9 +120,12 @@ class _FOBackend(_Backend):
     def params(self, action, tag):
         return {p.name: self.enc.param(p, tag) for p in action.params}, []
 
-    def minimize(self, solver: z3.Solver, pre) -> None:
+    def minimize(self, solver: z3.Solver, pre, meter: Meter) -> bool:
         """Fewest elements per sort, then fewest true facts in the pre-state;
         each step keeps the query satisfiable."""
+        # the portfolio may have found the model by E-matching alone, which
+        # cannot settle the closed-world quantifiers added here
+        solver.set("smt.mbqi", True)
         consts: dict[str, list] = {}
         for s in self.spec.sorts:
             S = self.enc.sorts[s.name]
@@ -126,15 +134,14 @@ class _FOBackend(_Backend):
                 x = z3.Const(f"min!{s.name}!x", S)
                 solver.push()
                 solver.add(z3.ForAll([x], z3.Or([x == c for c in cs])))
-                if solver.check() == z3.sat:
+                if meter.check(solver) == z3.sat:
                     consts[s.name] = cs
                     break
                 solver.pop()
             else:
                 consts[s.name] = []
         if pre is None or any(not c for c in consts.values()):
-            solver.check()
-            return
+            return meter.check(solver) == z3.sat
         atoms = []
         for sym in self.spec.mutable_symbols:
             if not sym.is_relation:
@@ -145,7 +152,7 @@ class _FOBackend(_Backend):
                 a = pre[sym.name](list(args))
                 if not isinstance(a, bool):
                     atoms.append(a)
-        _fewest_facts(solver, atoms)
+        return _fewest_facts(solver, atoms, meter)
 
     def read(self, model, pre, post, env, action):
         enc = self.enc
@@ -221,13 +228,12 @@ class _GroundBackend(_Backend):
             env[p.name] = v
         return env, cons
 
-    def minimize(self, solver: z3.Solver, pre) -> None:
+    def minimize(self, solver: z3.Solver, pre, meter: Meter) -> bool:
         if pre is None:
-            solver.check()
-            return
+            return meter.check(solver) == z3.sat
         atoms = [v for sym in self.spec.mutable_symbols if sym.is_relation
                  for v in pre[sym.name].values()]
-        _fewest_facts(solver, atoms)
+        return _fewest_facts(solver, atoms, meter)
 
     def read(self, model, pre, post, env, action):
         args = tuple(model.eval(z3val(env[p.name]), model_completion=True).as_long()
@@ -240,30 +246,35 @@ class _GroundBackend(_Backend):
         return inst, pre_s, self.enc.read_state(model, post), args
 
 
-def _check(formulas: list, timeout: float) -> tuple[z3.CheckSatResult, z3.Solver]:
-    """A small portfolio: Z3's time to a proof outside EPR varies by orders
-    of magnitude with its random seed, so many short runs (E-matching alone,
-    then with model-based instantiation; new seeds, doubling slices) beat one
-    long run."""
-    deadline = time.monotonic() + timeout
-    slice_s, seed = 1.0, 0
+# The portfolio's first slice, in Z3 units: about what Z3 spends in a second
+# on these queries (benchmarks/prove_analysis.md); slices double from there.
+_SLICE = 4_000_000
+
+
+def _check(formulas: list, meter: Meter, units: int) -> tuple[z3.CheckSatResult, z3.Solver | None]:
+    """A small portfolio within `units` of the meter: Z3's effort to a proof
+    outside EPR varies by orders of magnitude with its random seed, so many
+    short runs (E-matching alone, then with model-based instantiation; new
+    seeds, doubling slices) beat one long run. Slices are Z3 units, not
+    seconds, so the run that answers is the same on any machine."""
+    start = meter.used
+    slice_u, seed = _SLICE, 0
     last: z3.Solver | None = None
     while True:
         for mbqi in (False, True):
-            left = deadline - time.monotonic()
-            if left <= 0:
+            left = units - (meter.used - start)
+            if left <= 0 or meter.exhausted():
                 return z3.unknown, last
             solver = z3.Solver()
-            solver.set("timeout", max(1, int(min(slice_s, left) * 1000)))
             solver.set("smt.mbqi", mbqi)
             solver.set("random_seed", seed)
             solver.add(*formulas)
-            res = solver.check()
+            res = meter.check(solver, units=min(slice_u, left))
             last = solver
             if res != z3.unknown:
                 return res, solver
             seed += 1
-        slice_s *= 2
+        slice_u *= 2
 
 
 def _read_cti(backend: _Backend, ob: Obligation, model, pre, post, env, action) -> CTI:
@@ -272,9 +283,8 @@ def _read_cti(backend: _Backend, ob: Obligation, model, pre, post, env, action) 
 
 
 def _minimized(backend: _Backend, ob: Obligation, solver: z3.Solver, pre, post, env,
-               action) -> CTI | None:
-    backend.minimize(solver, pre)
-    if solver.check() != z3.sat:
+               action, meter: Meter) -> CTI | None:
+    if not backend.minimize(solver, pre, meter):
         return None
     return _read_cti(backend, ob, solver.model(), pre, post, env, action)
 
@@ -289,7 +299,7 @@ def _open_instance(spec: ir.Spec, sizes: dict[str, int]) -> Instance:
 
 
 def _bounded_check(spec: ir.Spec, sizes: dict[str, int], action: ir.Action, prop: ir.Property,
-                   invs: list[ir.Property], timeout: float, track: bool):
+                   invs: list[ir.Property], meter: Meter, track: bool):
     """The obligation on every instance with these sort sizes (immutable
     symbols left open, constrained by the axioms): decidable, quantifier-free."""
     backend = _GroundBackend(_open_instance(spec, sizes))
@@ -299,7 +309,6 @@ def _bounded_check(spec: ir.Spec, sizes: dict[str, int], action: ir.Action, prop
     ex = enc.execute(action.body, env, pre)
     goal = b_not(enc.ev(prop.formula, {}, ex.state, pre=pre))
     solver = z3.Solver()
-    solver.set("timeout", int(timeout * 1000))
     solver.add(*[f for f in enc.side + cons + pcons + ex.constraints + [goal] if f is not True])
     lits = []
     for q in invs:
@@ -310,25 +319,25 @@ def _bounded_check(spec: ir.Spec, sizes: dict[str, int], action: ir.Action, prop
             lits.append(lit)
         elif f is not True:
             solver.add(f)
-    return solver.check(*lits), solver, backend, (pre, ex.state, env)
+    return meter.check(solver, *lits), solver, backend, (pre, ex.state, env)
 
 
 def _bounded_hint(spec: ir.Spec, action: ir.Action, prop: ir.Property, invs: list[ir.Property],
-                  timeout: float, minimize: bool) -> tuple[str, Any] | None:
+                  meter: Meter, minimize: bool) -> tuple[str, Any] | None:
     """On a small instance size: a counterexample to induction there is one
     for the unbounded spec too; an unsat core names the invariants the proof
-    is likely to need, which spares Z3 the irrelevant quantifiers."""
+    is likely to need, which spares Z3 the irrelevant quantifiers. `meter`
+    is the hint's own share of the obligation's budget."""
     sizes = {s.name: _HINT_SIZE for s in spec.sorts}
-    budget = max(1.0, timeout / 4)
     res, solver, backend, (pre, post, env) = _bounded_check(spec, sizes, action, prop, invs,
-                                                            budget, True)
+                                                            meter, True)
     if res == z3.unsat:
         # shrink the core: each assumption dropped is one quantified formula
         # fewer for the unbounded query
         core = list(solver.unsat_core())
         for lit in list(core):
             trial = [c for c in core if not c.eq(lit)]
-            if solver.check(*trial) == z3.unsat:
+            if meter.check(solver, *trial) == z3.unsat:
                 core = trial
         return "core", {str(c).split("!", 1)[1] for c in core}
     if res != z3.sat:
@@ -337,11 +346,12 @@ def _bounded_hint(spec: ir.Spec, action: ir.Action, prop: ir.Property, invs: lis
         for s in spec.sorts:
             while sizes[s.name] > 1:
                 trial = {**sizes, s.name: sizes[s.name] - 1}
-                r2, s2, b2, st2 = _bounded_check(spec, trial, action, prop, invs, budget, False)
+                r2, s2, b2, st2 = _bounded_check(spec, trial, action, prop, invs, meter, False)
                 if r2 != z3.sat:
                     break
                 sizes, solver, backend, (pre, post, env) = trial, s2, b2, st2
-        backend.minimize(solver, pre)
+        if not backend.minimize(solver, pre, meter):
+            return None
     inst, pre_s, post_s, args = backend.read(solver.model(), pre, post, env, action)
     kind = "transition" if prop.two_state else "consecution"
     return "cti", CTI(inst, kind, prop.name, pre_s, action.name, args, post_s)
@@ -373,11 +383,20 @@ def _reads(spec: ir.Spec, e: ir.Expr) -> set[str]:
     return out
 
 
-def prove(spec: ir.Spec, instance: Instance | None = None, timeout: float = 30.0,
-          without: tuple[str, ...] = (), minimize: bool = True,
+def prove(spec: ir.Spec, instance: Instance | None = None, rlimit: int = DEFAULT_RLIMIT,
+          timeout: float | None = None, without: tuple[str, ...] = (), minimize: bool = True,
           only: tuple[str, ...] | None = None) -> ProofResult:
-    """Check every proof obligation. `without` drops one-state properties from
-    the candidate invariant; `only` restricts which obligations are run."""
+    """Check every proof obligation, each within `rlimit` Z3 resource units
+    (the verdict's only bound); `timeout` is the whole run's wall-clock
+    safety net. `without` drops one-state properties from the candidate
+    invariant; `only` restricts which obligations are run."""
+    with isolated():
+        return _prove(spec, instance, rlimit, timeout, without, minimize, only)
+
+
+def _prove(spec: ir.Spec, instance: Instance | None, rlimit: int, timeout: float | None,
+           without: tuple[str, ...], minimize: bool, only: tuple[str, ...] | None) -> ProofResult:
+    deadline = time.monotonic() + timeout if timeout is not None else None
     backend: _Backend = _GroundBackend(instance) if instance else _FOBackend(spec)
     invs = [p for p in spec.properties if not p.two_state and p.name not in without]
     trans = [p for p in spec.properties if p.two_state and p.name not in without]
@@ -385,19 +404,25 @@ def prove(spec: ir.Spec, instance: Instance | None = None, timeout: float = 30.0
     bg = [f for f in backend.background() if f is not True]
     # an inconsistent background proves anything: refuse before proving
     s = z3.Solver()
-    s.set("timeout", int(timeout * 1000))
     s.add(*bg)
-    res = s.check()
+    axioms = Meter(rlimit, deadline)
+    res = axioms.check(s)
     if res != z3.sat:
         result.consistent = False
         result.consistency_unknown = res != z3.unsat
+        why = axioms.why() or s.reason_unknown()
         result.consistency_reason = ("the axioms are inconsistent (unsatisfiable)" if res == z3.unsat
-                                     else f"could not show the axioms consistent: {s.reason_unknown()}")
+                                     else f"could not show the axioms consistent: {why}")
         return result
 
     def run(ob: Obligation, query: list, assumptions: list[tuple[ir.Property, Any]], pre, post,
-            env, action, hint: tuple[str, Any] | None = None, hint_seconds: float = 0.0) -> None:
+            env, action, meter: Meter, hint: tuple[str, Any] | None = None,
+            hint_seconds: float = 0.0) -> None:
         if only is not None and ob.name not in only:
+            return
+        if meter.out_of_time():  # the run's safety net: nothing more is encoded
+            ob.verdict, ob.reason = "unknown", meter.why()
+            result.obligations.append(ob)
             return
         query = [q for q in query if q is not True]
         everything = bg + query + [f for _, f in assumptions]
@@ -420,23 +445,22 @@ def prove(spec: ir.Spec, instance: Instance | None = None, timeout: float = 30.0
             if verdict == "cti":
                 ob.verdict, ob.cti = "cti", found
                 ob.reason = "found on a bounded instance"
-                ob.seconds = time.monotonic() - t0
+                ob.seconds, ob.units = time.monotonic() - t0, meter.used
                 result.obligations.append(ob)
                 return
             if verdict == "core":
                 chosen += [(p, f) for p, f in assumptions if p.name in found and (p, f) not in chosen]
         while True:
-            left = timeout - (time.monotonic() - t0)
             if any(q is False for q in query):
                 res, solver = z3.unsat, None
-            elif left <= 0:
+            elif meter.exhausted():
                 res, solver = z3.unknown, None
             else:
                 partial = len(chosen) < len(assumptions)
-                # a subset round gets a slice of the time: a model of a subset
-                # that Z3 cannot find quickly is no reason to stop with it
-                budget = min(left, max(2.0, timeout / 5)) if partial else left
-                res, solver = _check(bg + query + [f for _, f in chosen], budget)
+                # a subset round gets a fifth of the budget: a model of a
+                # subset that Z3 cannot find cheaply is no reason to stop there
+                units = meter.limit // 5 if partial else meter.left
+                res, solver = _check(bg + query + [f for _, f in chosen], meter, units)
                 if res == z3.unknown and partial:
                     chosen = list(assumptions)
                     continue
@@ -448,7 +472,8 @@ def prove(spec: ir.Spec, instance: Instance | None = None, timeout: float = 30.0
                       and not ev.eval(p.formula, {}, cti.pre)]
             if not broken:
                 if minimize:
-                    small = _minimized(backend, ob, solver, pre, post, env, action)
+                    small = _minimized(backend, ob, solver, pre, post, env, action,
+                                       Meter(meter.limit, deadline))
                     if small is not None and all(Evaluator(small.instance).eval(
                             p.formula, {}, small.pre) for p, _ in assumptions):
                         cti = small
@@ -461,8 +486,8 @@ def prove(spec: ir.Spec, instance: Instance | None = None, timeout: float = 30.0
             ob.verdict = "proved"
         elif res == z3.unknown:
             ob.verdict = "unknown"
-            ob.reason = "timeout" if solver is None else (solver.reason_unknown() or "timeout")
-        ob.seconds = time.monotonic() - t0
+            ob.reason = meter.why() or (solver.reason_unknown() if solver is not None else "")
+        ob.seconds, ob.units = time.monotonic() - t0, meter.used
         result.obligations.append(ob)
 
     enc = backend.enc
@@ -472,7 +497,7 @@ def prove(spec: ir.Spec, instance: Instance | None = None, timeout: float = 30.0
         ex = enc.execute(spec.init, {}, start)
         goal = b_not(enc.ev(p.formula, {}, ex.state))
         run(Obligation(f"init -> {p.name}", "initiation", p.name, None),
-            cons + ex.constraints + [goal], [], None, ex.state, {}, None)
+            cons + ex.constraints + [goal], [], None, ex.state, {}, None, Meter(rlimit, deadline))
     # consecution and two-state properties
     for action in spec.actions:
         writes = _writes(action.body)
@@ -495,13 +520,16 @@ def prove(spec: ir.Spec, instance: Instance | None = None, timeout: float = 30.0
             name = f"{action.name} -> {p.name}"
             hint = None
             h0 = time.monotonic()
-            if (instance is None and (only is None or name in only)
+            meter = Meter(rlimit, deadline)
+            if (instance is None and (only is None or name in only) and not meter.out_of_time()
                     and not is_epr(bg + cons + pcons + ex.constraints + [goal]
                                    + [f for _, f in assume])[0]):
-                hint = _bounded_hint(spec, action, p, invs, timeout, minimize)
+                share = meter.share(0.25)
+                hint = _bounded_hint(spec, action, p, invs, share, minimize)
+                meter.absorb(share)
             run(Obligation(name, kind, p.name, action.name),
-                cons + pcons + ex.constraints + [goal], assume, pre, ex.state, env, action, hint,
-                time.monotonic() - h0)
+                cons + pcons + ex.constraints + [goal], assume, pre, ex.state, env, action, meter,
+                hint, time.monotonic() - h0)
     return result
 
 
