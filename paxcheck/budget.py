@@ -16,6 +16,11 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from enum import Enum
 
+# Z3 resource units one proof obligation may spend (smt/resources.py says
+# why units and not seconds); benchmarks/prove_analysis.md has what the
+# corpus needs.
+DEFAULT_RLIMIT = 200_000_000
+
 
 @dataclass(frozen=True)
 class Limits:

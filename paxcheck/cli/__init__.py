@@ -1,40 +1,25 @@
-"""Command line: paxcheck check | parse | replay | graph | mutate | minimize.
+"""Command line: paxcheck check | parse | prove | bmc | replay | graph | mutate | minimize.
 
 Exit codes: 0 holds, 1 violated, 2 bad input, 3 incomplete (limit, timeout,
-interrupt)."""
+interrupt).
+
+This module only builds the argument parser and dispatches: each command's
+module (cli/explore.py, cli/smt.py) is imported when that command runs, so
+a command pays for the imports it uses (`prove` never loads the explicit
+engines, `check` never loads Z3's encoders)."""
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import sys
-import time
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
-from typing import Any, NoReturn
+from typing import NoReturn
 
-from paxcheck import __version__, budget
-from paxcheck.cli import smt as cli_smt
-from paxcheck.cli.options import (
-    engine_option,
-    memory,
-    output_dir,
-    positive_float,
-    positive_int,
-    workers_option,
-    write_output,
-)
-from paxcheck.config.model import FairnessSetting, load_model
-from paxcheck.errors import PaxError, read_input
-from paxcheck.ground.ground import ground
-from paxcheck.ground.temporal import FAIRNESS_SETTINGS, live_set
-from paxcheck.lang import ir
-from paxcheck.lang.typecheck import load_spec
-from paxcheck.outcome import EXIT_BAD_INPUT, EXIT_INCOMPLETE, EXIT_OK, Verdict, combine, exit_code
-from paxcheck.search.api import Checks, Limits, RunResult, Stats, Stop, peak_rss_bytes, run
-from paxcheck.traces import itf, msc, slicing
-from paxcheck.traces import trace as T
-from paxcheck.traces.replay import replay, validate_lasso
+from paxcheck import __version__
+from paxcheck.budget import DEFAULT_RLIMIT
+from paxcheck.cli.options import engine_option, memory, non_negative_int, positive_float, positive_int, workers_option
+from paxcheck.errors import PaxError
+from paxcheck.outcome import EXIT_BAD_INPUT, EXIT_INCOMPLETE, EXIT_OK
 
 
 class _Parser(argparse.ArgumentParser):
@@ -90,7 +75,7 @@ def _build_parser() -> argparse.ArgumentParser:
     p.add_argument("spec")
     p.add_argument("--json", action="store_true")
 
-    cli_smt.add_parsers(sub)
+    _add_smt_parsers(sub)
 
     r = sub.add_parser("replay", help="re-validate a JSON trace against its spec and model")
     r.add_argument("trace")
@@ -171,435 +156,40 @@ def _write_err(text: str) -> None:
         pass
 
 
+def _add_smt_parsers(sub) -> None:
+    """The `prove` and `bmc` subcommands."""
+    p = sub.add_parser("prove", help="prove the spec's invariants inductive with Z3")
+    p.add_argument("spec")
+    p.add_argument("--model", metavar="MODEL.toml",
+                   help="prove for this bounded instance only (default: every size)")
+    p.add_argument("--rlimit", type=positive_int, default=DEFAULT_RLIMIT, metavar="UNITS",
+                   help="Z3 resource units per proof obligation, the same on every machine "
+                        f"(default {DEFAULT_RLIMIT:,})")
+    p.add_argument("--timeout", type=positive_float, default=None, metavar="S",
+                   help="seconds for the whole run, a safety net: what is left when it "
+                        "fires is unknown (default: none)")
+    p.add_argument("--without", action="append", default=[], metavar="NAME",
+                   help="leave this invariant out of the candidate invariant (repeatable)")
+    p.add_argument("--no-minimize", action="store_true", help="print CTIs as Z3 found them")
+    p.add_argument("--json", action="store_true")
+
+    b = sub.add_parser("bmc", help="bounded model checking with Z3 up to a depth")
+    b.add_argument("model")
+    b.add_argument("--depth", type=non_negative_int, required=True, metavar="K")
+    b.add_argument("--invariant", action="append", dest="properties", metavar="NAME")
+    b.add_argument("--deadlock", action="store_true")
+    b.add_argument("--timeout", type=positive_float, default=None, metavar="S")
+    b.add_argument("--json", action="store_true")
+    b.add_argument("--trace-out", metavar="FILE")
+
+
 def _dispatch(args: argparse.Namespace) -> int:
     """Run one subcommand."""
-    if args.command == "check":
-        return cmd_check(args)
-    if args.command == "prove":
-        return cli_smt.cmd_prove(args)
-    if args.command == "bmc":
-        return cli_smt.cmd_bmc(args)
-    if args.command == "parse":
-        return cmd_parse(args)
-    if args.command == "graph":
-        return cmd_graph(args)
-    if args.command == "mutate":
-        return cmd_mutate(args)
-    if args.command == "minimize":
-        return cmd_minimize(args)
-    return cmd_replay(args)
-
-
-# ---- check ------------------------------------------------------------------
-def _peak_rss_mb() -> float:
-    return peak_rss_bytes() / 2**20
-
-
-def _progress(stats: Stats, queued: int) -> None:
-    print(f"  ... {stats.distinct:,} states, {stats.transitions:,} transitions, depth "
-          f"{stats.depth}, {queued:,} queued, {stats.elapsed:.0f} s "
-          f"({stats.rate:,.0f} states/s)", file=sys.stderr, flush=True)
-
-
-@dataclass(frozen=True)
-class _EarlyStop:
-    """A limit or Ctrl-C before an instance's search could begin."""
-    instance: str | None    # None: while the model itself was being built
-    stop: Stop
-    stage: str
-
-
-def cmd_check(args: argparse.Namespace) -> int:
-    """`paxcheck check`: every instance of a model through one engine."""
-    t0 = time.monotonic()
-    try:
-        with budget.in_force(Limits(None, args.timeout, args.max_memory), t0):
-            model = load_model(args.model)
-    except budget.LimitReached as lr:
-        return _report_early(args, _EarlyStop(None, lr.stop, lr.stage))
-    except KeyboardInterrupt:
-        return _report_early(args, _EarlyStop(None, Stop.interrupted(), "loading the model"))
-    spec = model.spec
-    props = tuple(args.properties) if args.properties else model.config.properties
-    spec.properties_named(props)
-    limits = Limits(args.max_states or model.config.max_states,
-                    args.timeout or model.config.timeout, args.max_memory)
-    checks = Checks(props, args.deadlock or model.config.deadlock, args.keep_going)
-    live_names = () if args.no_liveness else \
-        tuple(args.liveness) if args.liveness else model.config.liveness
-    for name in live_names:
-        if name not in spec.liveness_map:
-            raise PaxError(f"unknown liveness property '{name}' (spec has: "
-                           f"{', '.join(spec.liveness_map) or 'none'})")
-    fairness = _fairness(args, model)
-    sym_sorts = _symmetry_sorts(args, model)
-    skipped = None
-    if sym_sorts and live_names and not args.liveness:
-        # the model's default liveness list meets symmetry: check safety only,
-        # and say so (asked for by name, run() refuses the pair instead)
-        skipped = "not checked under symmetry reduction (--no-symmetry checks it)"
-        live_names = ()
-    show = args.progress or (sys.stderr.isatty() and not args.no_progress and not args.json)
-    progress = _progress if show else None
-    say = (lambda *a: None) if args.json else print
-    say(f"model:     {model.path}")
-    say(f"spec:      {spec.file}")
-    say(f"checking:  {', '.join(props) or '(no property)'}"
-        f"{' + deadlock' if checks.deadlock else ''}")
-    if live_names:
-        kinds = {f.name: fairness[f.name].kind if f.name in fairness else f.kind
-                 for f in spec.fairness}
-        in_force = [f"{name} ({kind}" + (", only " + "; ".join(
-                        f"{v} in {','.join(xs)}" for v, xs in fairness[name].only)
-                        if name in fairness and fairness[name].only else "") + ")"
-                    for name, kind in kinds.items() if kind != "off"]
-        say(f"liveness:  {', '.join(live_names)}; fairness: {', '.join(in_force) or 'none'}")
-        if not in_force:
-            print("warning: no fairness assumption is in force, so a liveness property fails "
-                  "as soon as some state can stutter forever (declare `fairness` in the spec)",
-                  file=sys.stderr)
-    if skipped is not None:
-        say(f"liveness:  {skipped}")
-        print(f"warning: liveness {skipped}", file=sys.stderr)
-    if sym_sorts and args.engine == "reference":
-        raise PaxError("the reference engine has no symmetry reduction",
-                       expected="--no-symmetry, or --engine fast or python")
-    say(f"engine:    {args.engine}"
-        + (f", symmetry over {', '.join(sym_sorts)}" if sym_sorts else ""))
-    results: list[RunResult] = []
-    early: _EarlyStop | None = None
-    with budget.in_force(limits, t0):
-        for inst in model.instances:
-            say(f"instance:  {inst.describe()}")
-            stage = "grounding"
-            try:
-                g = ground(inst)
-                symmetry = None
-                if sym_sorts:
-                    from paxcheck.config.symmetry import Symmetry
-                    stage = "building the symmetry group"
-                    symmetry = Symmetry.build(inst, g.layout, sym_sorts,
-                                              None if args.symmetry else model.config.symmetry_span)
-                    say(f"symmetry:  {symmetry.order} permutations; counts are orbits")
-                live = live_set(g, live_names, fairness) if live_names else None
-                stage = "generating code"   # the search reports its own stops
-                res = run(g, limits, checks, engine=args.engine, workers=args.workers,
-                          symmetry=symmetry, progress=progress, live=live)
-            except budget.LimitReached as lr:
-                early = _EarlyStop(inst.describe(), lr.stop, lr.stage)
-                break
-            except KeyboardInterrupt:
-                early = _EarlyStop(inst.describe(), Stop.interrupted(), stage)
-                break
-            results.append(res)
-            if res.verdict is not Verdict.HOLDS:
-                break
-    verdict = combine([r.verdict for r in results] + ([Verdict.INCOMPLETE] if early else []))
-    code = exit_code(verdict)
-    traces = [(r, v, T.from_violation(r.ground, v)) for r in results for v in r.violations]
-    for _, _, tr in traces:
-        if tr.loop is not None:   # soundness: the evaluator agrees before anything is shown
-            ok = validate_lasso(tr, fairness)
-            if not ok.ok:
-                raise AssertionError(f"internal error: a lasso the checker found fails "
-                                     f"re-validation: {ok.message}")
-    if traces:
-        _, _, first = traces[0]
-        data = T.dumps(T.to_json(first, spec.file, model.path))
-        if args.trace_out:
-            write_output(args.trace_out, data)
-        if args.emit:
-            out = output_dir(args.emit)
-            write_output(out / "trace.json", data)
-            write_output(out / "trace.txt", T.to_text(first))
-            write_output(out / "trace.itf.json", itf.dumps(itf.to_itf(first, spec.file, model.path)))
-            write_output(out / "msc.svg", msc.to_svg(first))
-    if args.json:
-        out_json = _result_json(model.path, spec.file, props, results, traces, verdict,
-                                args.engine, sym_sorts, early)
-        out_json["liveness"] = list(live_names)
-        out_json["fairness"] = {f.name: (fairness[f.name].kind if f.name in fairness else f.kind)
-                                for f in spec.fairness}
-        if skipped is not None:
-            out_json["liveness_skipped"] = skipped
-        if args.slice:
-            for v, (_, _, tr) in zip(out_json["violations"], traces):
-                v["unneeded_steps"] = list(slicing.unneeded_steps(tr))
-        print(json.dumps(out_json, indent=2))
-        return code
-    for _, _, tr in traces:
-        print()
-        print(slicing.to_text(tr) if args.slice else T.to_text(tr), end="")
-    print()
-    total = Stats()
-    for r in results:
-        total.distinct += r.stats.distinct
-        total.transitions += r.stats.transitions
-        total.depth = max(total.depth, r.stats.depth)
-        total.elapsed += r.stats.elapsed
-    if verdict is Verdict.HOLDS:
-        print("Result: all properties hold (exhaustive search).")
-    elif verdict is Verdict.VIOLATED:
-        names = ", ".join(sorted({v.property or "deadlock" for r in results for v in r.violations}))
-        print(f"Result: VIOLATED: {names}")
-    elif early is not None:
-        print(f"Result: INCOMPLETE ({early.stop.text} while {early.stage} instance "
-              f"{early.instance}): no violation among the states explored so far")
-    else:
-        print(f"Result: INCOMPLETE ({results[-1].stop_reason}): no violation among the states "
-              "explored so far")
-    print(f"  distinct states  {total.distinct:,}")
-    print(f"  transitions      {total.transitions:,}")
-    print(f"  depth            {total.depth}")
-    print(f"  time             {total.elapsed:.2f} s ({total.rate:,.0f} states/s)")
-    print(f"  peak memory      {_peak_rss_mb():,.0f} MB")
-    if args.trace_out and traces:
-        print(f"  trace written to {args.trace_out}")
-    if args.emit and traces:
-        print(f"  counterexample written to {args.emit}/")
-    return code
-
-
-def _fairness(args: argparse.Namespace, model) -> dict[str, FairnessSetting]:
-    """The model's [fairness] settings, then --fairness NAME=KIND on top
-    (it keeps a model's `only`)."""
-    out = dict(model.config.fairness)
-    for item in args.fairness:
-        name, sep, kind = item.partition("=")
-        if not sep or kind not in FAIRNESS_SETTINGS:
-            raise PaxError(f"--fairness {item!r}",
-                           expected="NAME=weak, NAME=strong or NAME=off")
-        if name not in model.spec.fairness_map:
-            raise PaxError(f"unknown fairness assumption '{name}' (spec has: "
-                           f"{', '.join(model.spec.fairness_map) or 'none'})")
-        out[name] = replace(out.get(name, FairnessSetting(kind)), kind=kind)
-    return out
-
-
-def _symmetry_sorts(args: argparse.Namespace, model) -> tuple[str, ...]:
-    if args.no_symmetry:
-        return ()
-    if args.symmetry:
-        return tuple(x.strip() for x in args.symmetry.split(",") if x.strip())
-    return model.config.symmetry
-
-
-def _report_early(args: argparse.Namespace, early: _EarlyStop) -> int:
-    """A check that stopped before any instance was built: exit 3."""
-    code = exit_code(Verdict.INCOMPLETE)
-    if args.json:
-        print(json.dumps({"status": Verdict.INCOMPLETE.value, "exit_code": code,
-                          "model": args.model, "stop_reason": early.stop.text,
-                          "stage": early.stage, "instances": [], "violations": [],
-                          "peak_memory_mb": round(_peak_rss_mb(), 1)}, indent=2))
-    else:
-        print(f"Result: INCOMPLETE ({early.stop.text} while {early.stage}): nothing explored")
-    return code
-
-
-def _result_json(model: str, spec: str, props: tuple[str, ...], results: list[RunResult],
-                 traces: list, verdict: Verdict, engine: str = "fast",
-                 symmetry: tuple[str, ...] = (), early: _EarlyStop | None = None
-                 ) -> dict[str, Any]:
-    instances = [{
-        "instance": r.instance.describe(),
-        "status": r.status,
-        "complete": r.complete,
-        "stop_reason": r.stop_reason,
-        "distinct_states": r.stats.distinct,
-        "transitions": r.stats.transitions,
-        "depth": r.stats.depth,
-        "seconds": round(r.stats.elapsed, 4),
-        "states_per_second": round(r.stats.rate, 1),
-    } for r in results]
-    if early is not None:
-        instances.append({"instance": early.instance, "status": Verdict.INCOMPLETE.value,
-                          "complete": False, "stop_reason": early.stop.text,
-                          "stage": early.stage, "distinct_states": 0, "transitions": 0,
-                          "depth": 0, "seconds": 0.0, "states_per_second": 0.0})
-    return {
-        "status": verdict.value,
-        "exit_code": exit_code(verdict),
-        "model": model,
-        "spec": spec,
-        "properties": list(props),
-        "engine": engine,
-        "symmetry": list(symmetry),
-        "instances": instances,
-        "violations": [T.to_json(tr, spec, model) for _, _, tr in traces],
-        "peak_memory_mb": round(_peak_rss_mb(), 1),
-    }
-
-
-# ---- parse ------------------------------------------------------------------
-def cmd_parse(args: argparse.Namespace) -> int:
-    """`paxcheck parse`: type-check a spec and print its summary."""
-    spec = load_spec(args.spec)
-    summary: dict[str, Any] = {
-        "spec": spec.file,
-        "sorts": [{"name": s.name, "ordered": s.ordered} for s in spec.sorts],
-        "symbols": [{"name": s.name, "kind": s.kind, "mutable": s.mutable, "message": s.message,
-                     "signature": _signature(s)} for s in spec.symbols],
-        "axioms": [a.name for a in spec.axioms],
-        "definitions": [d.name for d in spec.definitions],
-        "actions": [{"name": a.name, "params": [f"{p.name}: {p.sort}" for p in a.params],
-                     "actor": a.params[a.actor].name if a.actor is not None else None}
-                    for a in spec.actions],
-        "properties": [{"name": p.name, "kind": p.kind} for p in spec.properties],
-        "liveness": [{"name": lv.name, "obligations": [t.show() for t in lv.parts]}
-                     for lv in spec.liveness],
-        "fairness": [{"name": f.name, "kind": f.kind,
-                      "actions": [r.action for r in f.actions]} for f in spec.fairness],
-    }
-    if args.json:
-        print(json.dumps(summary, indent=2))
-        return 0
-    print(f"{spec.file}: ok")
-    print(f"  sorts:       {', '.join(('ordered ' if s.ordered else '') + s.name for s in spec.sorts)}")
-    for s in spec.symbols:
-        tags = ("mutable" if s.mutable else "immutable") + (", message" if s.message else "")
-        print(f"  {s.kind:<11} {_signature(s)}  [{tags}]")
-    print(f"  axioms:      {', '.join(summary['axioms']) or '-'}")
-    print(f"  definitions: {', '.join(summary['definitions']) or '-'}")
-    for a in summary["actions"]:
-        by = f" by {a['actor']}" if a["actor"] else ""
-        print(f"  action      {a['name']}({', '.join(a['params'])}){by}")
-    for p in spec.properties:
-        print(f"  {p.kind:<11} {p.name}")
-    for lv in spec.liveness:
-        print(f"  liveness    {lv.name}: {', '.join(t.show() for t in lv.parts)}")
-    for f in spec.fairness:
-        print(f"  fairness    {f.name}: {f.kind}, {' | '.join(r.action for r in f.actions)}")
-    return 0
-
-
-def _signature(s: ir.Symbol) -> str:
-    params = ", ".join((f"{n}: " if n else "") + str(t) for n, t in zip(s.param_names, s.params))
-    head = f"{s.name}({params})" if s.kind != "individual" else s.name
-    return head + (f": {s.result}" if s.result is not None else "")
-
-
-# ---- graph ------------------------------------------------------------------
-def cmd_graph(args: argparse.Namespace) -> int:
-    """`paxcheck graph`: write the reachable state graph."""
-    from paxcheck.tools.graph import DEFAULT_MAX_STATES, build_graph, write_dot, write_graphml
-    model = load_model(args.model)
-    props = tuple(args.properties) if args.properties else None
-    fmt = args.format or ("graphml" if args.out.endswith(".graphml") else "dot")
-    res = build_graph(model, props, args.max_states or DEFAULT_MAX_STATES, args.engine,
-                      args.workers)
-    try:
-        (write_graphml if fmt == "graphml" else write_dot)(res.graph, args.out)
-    except OSError as exc:
-        raise PaxError(f"cannot write {args.out}: {exc}") from None
-    print(f"{args.out}: {res.states:,} states, {res.transitions:,} transitions ({fmt})")
-    if res.violation:
-        print(f"  shortest violation ({res.violation}) marked: {len(res.path) - 1} steps, "
-              f"{' -> '.join(res.path)}")
-    return EXIT_OK
-
-
-# ---- mutate -----------------------------------------------------------------
-def cmd_mutate(args: argparse.Namespace) -> int:
-    """`paxcheck mutate`: mutation testing of the spec's properties."""
-    from paxcheck.tools import mutate as M
-    for op in args.operators or ():
-        if op not in M.OPERATORS:
-            raise PaxError(f"unknown mutation operator '{op}' (one of: {', '.join(M.OPERATORS)})")
-    budget = M.Budget(args.max_states or M.DEFAULT_MAX_STATES, args.timeout or M.DEFAULT_TIMEOUT)
-    progress = M.print_progress if (sys.stderr.isatty() and not args.json) else None
-    report = M.run_mutants(args.spec, args.model, budget, args.workers,
-                           tuple(args.operators) if args.operators else M.OPERATORS, progress,
-                           tuple(args.properties) if args.properties else None, args.engine)
-    text = read_input(args.spec, "spec")
-    if args.json:
-        print(json.dumps(M.to_json(report, text), indent=2))
-    else:
-        print(M.to_text(report, text), end="")
-    if args.fail_under is not None and (report.score or 0.0) < args.fail_under:
-        return exit_code(Verdict.VIOLATED)
-    return EXIT_OK
-
-
-# ---- minimize ---------------------------------------------------------------
-def cmd_minimize(args: argparse.Namespace) -> int:
-    """`paxcheck minimize`: the smallest violating configuration."""
-    from paxcheck.tools.minimize import minimize
-    model = load_model(args.model)
-    props = tuple(args.properties) if args.properties else None
-    limits = Limits(args.max_states or model.config.max_states,
-                    args.timeout or model.config.timeout)
-    say = (lambda *a: None) if args.json else print
-
-    def show(c) -> None:
-        what = {"violated": f"violated ({c.prop}) after {c.length} steps",
-                "holds": "holds", "skipped": f"skipped: {c.reason}",
-                "incomplete": f"incomplete: {c.reason}"}[c.status]
-        say(f"  {c.describe():<30} {what}" + (f"  [{c.states:,} states]" if c.states else ""))
-
-    say(f"model:     {model.path}")
-    say(f"spec:      {model.spec.file}")
-    say(f"property:  {', '.join(props or model.config.properties)}")
-    say("configurations (the given one first, then smallest first):")
-    res = minimize(model, props, limits, progress=show, engine=args.engine,
-                   workers=args.workers)
-    code = exit_code(Verdict(res.status))
-    unneeded = slicing.unneeded_steps(res.trace) if res.trace is not None else ()
-    if args.json:
-        print(json.dumps(_minimize_json(model, res, unneeded, code), indent=2))
-        return code
-    print()
-    if res.status == "holds":
-        print("Result: the given model holds; nothing to minimize.")
-        return code
-    if res.status == "incomplete":
-        print(f"Result: INCOMPLETE ({res.given.reason}) on the given model.")
-        return code
-    sm = res.smallest
-    assert sm is not None and res.trace is not None
-    print(slicing.to_text(res.trace, unneeded), end="")
-    print()
-    print(f"Result: VIOLATED: {sm.prop}; smallest configuration {sm.instance} "
-          f"({sm.total} elements in [sorts]), shortest trace {sm.length} steps")
-    if res.undecided:
-        print("  not decided (limit reached), so possibly smaller: "
-              + "; ".join(c.describe() for c in res.undecided))
-    return code
-
-
-def _minimize_json(model, res, unneeded, code: int) -> dict[str, Any]:
-    def cand(c):
-        if c is None:
-            return None
-        return {"sizes": dict(c.sizes), "total": c.total, "status": c.status,
-                "instance": c.instance, "property": c.prop, "length": c.length,
-                "distinct_states": c.states, "reason": c.reason}
-    return {
-        "status": res.status,
-        "exit_code": code,
-        "model": model.path,
-        "spec": model.spec.file,
-        "properties": list(res.properties),
-        "given": cand(res.given),
-        "smallest": cand(res.smallest),
-        "tried": [cand(c) for c in res.tried],
-        "undecided": [c.describe() for c in res.undecided],
-        "trace": (T.to_json(res.trace, model.spec.file, model.path)
-                  if res.trace is not None else None),
-        "unneeded_steps": list(unneeded),
-    }
-
-
-# ---- replay -----------------------------------------------------------------
-def cmd_replay(args: argparse.Namespace) -> int:
-    """`paxcheck replay`: re-validate a trace file with the evaluator."""
-    res = replay(args.trace)
-    if res.ok:
-        print(f"{args.trace}: {res.message}")
-        return 0
-    print(f"{args.trace}: INVALID: {res.message}", file=sys.stderr)
-    return exit_code(Verdict.VIOLATED)
-
-
-if __name__ == "__main__":  # pragma: no cover
-    sys.exit(main())
+    if args.command in ("prove", "bmc"):
+        from paxcheck.cli import smt
+        return smt.cmd_prove(args) if args.command == "prove" else smt.cmd_bmc(args)
+    from paxcheck.cli import explore
+    command = {"check": explore.cmd_check, "parse": explore.cmd_parse, "graph": explore.cmd_graph,
+               "mutate": explore.cmd_mutate, "minimize": explore.cmd_minimize,
+               "replay": explore.cmd_replay}[args.command]
+    return command(args)

@@ -6,45 +6,15 @@ import json
 from pathlib import Path
 from typing import Any
 
-from paxcheck.cli.options import non_negative_int, positive_float, positive_int, write_output
-from paxcheck.config.model import load_model
+from paxcheck.cli.options import write_output
 from paxcheck.errors import PaxError
 from paxcheck.lang import ir
 from paxcheck.lang.typecheck import load_spec
 from paxcheck.outcome import Verdict, exit_code
 from paxcheck.semantics.state import immutable_view, views_json
-from paxcheck.smt.bmc import bmc
 from paxcheck.smt.prove import CTI, ProofResult, prove, validate_cti
-from paxcheck.smt.resources import DEFAULT_RLIMIT
 from paxcheck.traces import trace as T
 from paxcheck.traces.trace import Trace
-
-
-def add_parsers(sub) -> None:
-    """The `prove` and `bmc` subcommands."""
-    p = sub.add_parser("prove", help="prove the spec's invariants inductive with Z3")
-    p.add_argument("spec")
-    p.add_argument("--model", metavar="MODEL.toml",
-                   help="prove for this bounded instance only (default: every size)")
-    p.add_argument("--rlimit", type=positive_int, default=DEFAULT_RLIMIT, metavar="UNITS",
-                   help="Z3 resource units per proof obligation, the same on every machine "
-                        f"(default {DEFAULT_RLIMIT:,})")
-    p.add_argument("--timeout", type=positive_float, default=None, metavar="S",
-                   help="seconds for the whole run, a safety net: what is left when it "
-                        "fires is unknown (default: none)")
-    p.add_argument("--without", action="append", default=[], metavar="NAME",
-                   help="leave this invariant out of the candidate invariant (repeatable)")
-    p.add_argument("--no-minimize", action="store_true", help="print CTIs as Z3 found them")
-    p.add_argument("--json", action="store_true")
-
-    b = sub.add_parser("bmc", help="bounded model checking with Z3 up to a depth")
-    b.add_argument("model")
-    b.add_argument("--depth", type=non_negative_int, required=True, metavar="K")
-    b.add_argument("--invariant", action="append", dest="properties", metavar="NAME")
-    b.add_argument("--deadlock", action="store_true")
-    b.add_argument("--timeout", type=positive_float, default=None, metavar="S")
-    b.add_argument("--json", action="store_true")
-    b.add_argument("--trace-out", metavar="FILE")
 
 
 # ---- prove ------------------------------------------------------------------
@@ -108,6 +78,7 @@ def cmd_prove(args: argparse.Namespace) -> int:
     spec.properties_named(args.without)
     instance = None
     if args.model:
+        from paxcheck.config.model import load_model  # only here: a model costs its imports
         model = load_model(args.model)
         if Path(model.spec.file).resolve() != Path(spec.file).resolve():
             raise PaxError(f"model {args.model} is for {model.spec.file}, not {spec.file}")
@@ -177,6 +148,8 @@ def _proof_json(res: ProofResult, spec, code: int, rlimit: int) -> dict[str, Any
 # ---- bmc ----------------------------------------------------------------------
 def cmd_bmc(args: argparse.Namespace) -> int:
     """`paxcheck bmc`: a shortest violation within K steps, with Z3."""
+    from paxcheck.config.model import load_model
+    from paxcheck.smt.bmc import bmc
     if args.depth < 0:
         raise PaxError("--depth must be 0 or more")
     model = load_model(args.model)

@@ -15,9 +15,15 @@ import z3
 _BOTH = 0
 
 
-def sort_graph(formulas: list) -> dict[str, set[str]]:
-    """Each sort's successors: an edge A -> B as above."""
-    g: dict[str, set[str]] = {}
+Edge = tuple[str, str]
+
+
+def formula_edges(f) -> frozenset[Edge]:
+    """The edges one formula contributes. The graph of a query is the union
+    of its formulas' graphs, so a prover that asks about many queries
+    sharing formulas (the background, the assumed invariants) walks each
+    formula once: see `EprChecker`."""
+    g: set[Edge] = set()
     seen: set[tuple[int, int, tuple[str, ...]]] = set()
     funcs: dict[str, z3.FuncDeclRef] = {}
 
@@ -35,9 +41,7 @@ def sort_graph(formulas: list) -> dict[str, set[str]]:
             universal = (e.is_forall() and pol >= 0) or (e.is_exists() and pol <= 0)
             existential = (e.is_exists() and pol >= 0) or (e.is_forall() and pol <= 0)
             if existential:
-                for a in univ:
-                    for b in names:
-                        g.setdefault(a, set()).add(b)
+                g.update((a, b) for a in univ for b in names)
             walk(e.body(), pol, univ + names if universal else univ)
             return
         if not z3.is_app(e):
@@ -59,9 +63,7 @@ def sort_graph(formulas: list) -> dict[str, set[str]]:
             for c in kids:
                 walk(c, _BOTH, univ)
 
-    for f in formulas:
-        if isinstance(f, bool):
-            continue
+    if not isinstance(f, bool):
         walk(f, 1, ())
     for d in funcs.values():
         rng = d.range()
@@ -69,18 +71,46 @@ def sort_graph(formulas: list) -> dict[str, set[str]]:
             continue
         for i in range(d.arity()):
             if uninterpreted(d.domain(i)):
-                g.setdefault(d.domain(i).name(), set()).add(rng.name())
-    return g
+                g.add((d.domain(i).name(), rng.name()))
+    return frozenset(g)
 
 
-def is_epr(formulas: list) -> tuple[bool, str]:
-    """Whether a query's quantifier alternations stay in EPR (decidable), and why not."""
-    g = sort_graph(formulas)
+def _verdict(edges: set[Edge]) -> tuple[bool, str]:
+    g: dict[str, list[str]] = {}
+    for a, b in sorted(edges):
+        g.setdefault(a, []).append(b)
     # graphlib reads the mapping as predecessors: its cycle runs backwards
-    ordered = {a: sorted(bs) for a, bs in sorted(g.items())}
     try:
-        TopologicalSorter(ordered).prepare()
+        TopologicalSorter(g).prepare()
     except CycleError as exc:
         cycle = list(reversed(exc.args[1]))
         return False, "cycle " + " -> ".join(cycle)
     return True, "stratified"
+
+
+class EprChecker:
+    """`is_epr` with each formula's edges computed once. Formulas are kept
+    alive by the memo, so their Z3 ids are not reused by other terms."""
+
+    def __init__(self) -> None:
+        self._memo: dict[int, tuple[object, frozenset[Edge]]] = {}
+
+    def edges(self, f) -> frozenset[Edge]:
+        if isinstance(f, bool):
+            return frozenset()
+        key = f.get_id()
+        hit = self._memo.get(key)
+        if hit is None:
+            hit = self._memo[key] = (f, formula_edges(f))
+        return hit[1]
+
+    def is_epr(self, formulas: list) -> tuple[bool, str]:
+        edges: set[Edge] = set()
+        for f in formulas:
+            edges |= self.edges(f)
+        return _verdict(edges)
+
+
+def is_epr(formulas: list) -> tuple[bool, str]:
+    """Whether a query's quantifier alternations stay in EPR (decidable), and why not."""
+    return EprChecker().is_epr(formulas)

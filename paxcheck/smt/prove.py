@@ -16,7 +16,7 @@ import z3
 from paxcheck.config.instance import NONE, Instance
 from paxcheck.lang import ir
 from paxcheck.semantics.evaluate import Evaluator, RefState
-from paxcheck.smt.epr import is_epr
+from paxcheck.smt.epr import EprChecker
 from paxcheck.smt.finite import GroundEncoder, b_not, z3val
 from paxcheck.smt.first_order import OV, FOEncoder
 from paxcheck.smt.resources import DEFAULT_RLIMIT, Meter, isolated
@@ -249,6 +249,8 @@ class _GroundBackend(_Backend):
 # The portfolio's first slice, in Z3 units: about what Z3 spends in a second
 # on these queries (benchmarks/prove_analysis.md); slices double from there.
 _SLICE = 4_000_000
+# the first try of an EPR obligation, on its action's shared solver
+_FRAME_SLICE = _SLICE // 8
 
 
 def _check(formulas: list, meter: Meter, units: int) -> tuple[z3.CheckSatResult, z3.Solver | None]:
@@ -275,6 +277,23 @@ def _check(formulas: list, meter: Meter, units: int) -> tuple[z3.CheckSatResult,
                 return res, solver
             seed += 1
         slice_u *= 2
+
+
+class _Frame:
+    """What several obligations' queries share (the background, an action's
+    step, the assumed invariants), asserted once in one solver: each
+    obligation pushes its goal, checks and pops, as mypyvy does, and Z3
+    internalizes the shared part once instead of once per obligation."""
+
+    def __init__(self, formulas: list) -> None:
+        self.formulas = [f for f in formulas if f is not True]
+        self._solver: z3.Solver | None = None
+
+    def solver(self) -> z3.Solver:
+        if self._solver is None:
+            self._solver = z3.Solver()
+            self._solver.add(*self.formulas)
+        return self._solver
 
 
 def _read_cti(backend: _Backend, ob: Obligation, model, pre, post, env, action) -> CTI:
@@ -402,6 +421,7 @@ def _prove(spec: ir.Spec, instance: Instance | None, rlimit: int, timeout: float
     trans = [p for p in spec.properties if p.two_state and p.name not in without]
     result = ProofResult(spec, "instance" if instance else "unbounded", tuple(p.name for p in invs))
     bg = [f for f in backend.background() if f is not True]
+    epr = EprChecker()
     # an inconsistent background proves anything: refuse before proving
     s = z3.Solver()
     s.add(*bg)
@@ -415,21 +435,21 @@ def _prove(spec: ir.Spec, instance: Instance | None, rlimit: int, timeout: float
                                      else f"could not show the axioms consistent: {why}")
         return result
 
-    def run(ob: Obligation, query: list, assumptions: list[tuple[ir.Property, Any]], pre, post,
-            env, action, meter: Meter, hint: tuple[str, Any] | None = None,
-            hint_seconds: float = 0.0) -> None:
+    def run(ob: Obligation, step: list, goal, assumptions: list[tuple[ir.Property, Any]], pre,
+            post, env, action, meter: Meter, frame: _Frame | None = None,
+            hint: tuple[str, Any] | None = None, hint_seconds: float = 0.0) -> None:
         if only is not None and ob.name not in only:
             return
         if meter.out_of_time():  # the run's safety net: nothing more is encoded
             ob.verdict, ob.reason = "unknown", meter.why()
             result.obligations.append(ob)
             return
-        query = [q for q in query if q is not True]
+        query = [q for q in step + [goal] if q is not True]
         everything = bg + query + [f for _, f in assumptions]
         if instance is not None:  # quantifiers expanded: a ground, decidable query
             ob.epr, ob.epr_reason = True, "finite instance"
-        else:
-            ob.epr, ob.epr_reason = is_epr(everything)
+        elif not ob.epr_reason:
+            ob.epr, ob.epr_reason = epr.is_epr(everything)
         t0 = time.monotonic() - hint_seconds
         # Assumptions are added lazily: start from the goal's own invariant and
         # add whatever invariant a model breaks, until unsat (proved from a
@@ -440,6 +460,32 @@ def _prove(spec: ir.Spec, instance: Instance | None, rlimit: int, timeout: float
             # decidable: Z3's model-based instantiation settles the whole query
             # faster than rounds of subsets would
             chosen = list(assumptions)
+        if ob.epr and frame is not None and not any(q is False for q in query):
+            # decidable, and usually quick: one short check against the shared
+            # frame; if Z3 has not settled it within the slice, the
+            # obligation goes to the portfolio on solvers of its own (a
+            # frame's learnt state can also lead Z3 astray: the portfolio's
+            # fresh starts and seeds are the remedy for that too)
+            solver = frame.solver()
+            solver.push()
+            solver.add(z3val(goal))
+            res = meter.check(solver, units=_FRAME_SLICE)
+            if res == z3.sat:
+                ob.verdict, ob.cti = "cti", _read_cti(backend, ob, solver.model(), pre, post, env,
+                                                      action)
+                if minimize:
+                    small = _minimized(backend, ob, solver, pre, post, env, action,
+                                       Meter(meter.limit, deadline))
+                    if small is not None and all(Evaluator(small.instance).eval(
+                            p.formula, {}, small.pre) for p, _ in assumptions):
+                        ob.cti = small
+            solver.pop()
+            if res != z3.unknown:
+                if res == z3.unsat:
+                    ob.verdict = "proved"
+                ob.seconds, ob.units = time.monotonic() - t0, meter.used
+                result.obligations.append(ob)
+                return
         if hint is not None:
             verdict, found = hint
             if verdict == "cti":
@@ -492,43 +538,50 @@ def _prove(spec: ir.Spec, instance: Instance | None, rlimit: int, timeout: float
 
     enc = backend.enc
     # initiation
+    start, cons = backend.fresh("init")
+    ex = enc.execute(spec.init, {}, start)
+    frame = _Frame(bg + cons + ex.constraints)
     for p in invs:
-        start, cons = backend.fresh("init")
-        ex = enc.execute(spec.init, {}, start)
         goal = b_not(enc.ev(p.formula, {}, ex.state))
         run(Obligation(f"init -> {p.name}", "initiation", p.name, None),
-            cons + ex.constraints + [goal], [], None, ex.state, {}, None, Meter(rlimit, deadline))
-    # consecution and two-state properties
+            cons + ex.constraints, goal, [], None, ex.state, {}, None, Meter(rlimit, deadline),
+            frame)
+    # consecution and two-state properties: per action, the pre-state, the
+    # step and the assumed invariants are encoded once, and shared (as the
+    # same Z3 terms) by its obligations
     for action in spec.actions:
         writes = _writes(action.body)
+        step = None
         for p in invs + trans:
+            name = f"{action.name} -> {p.name}"
+            if only is not None and name not in only:
+                continue
             if not p.two_state and not (_reads(spec, p.formula) & writes):
                 # the action changes nothing the invariant reads, and the
                 # invariant is assumed in the pre-state: it holds after
-                name = f"{action.name} -> {p.name}"
-                if only is None or name in only:
-                    result.obligations.append(Obligation(
-                        name, "consecution", p.name, action.name, True, "frame",
-                        "proved", "unchanged: the action writes nothing it reads"))
+                result.obligations.append(Obligation(
+                    name, "consecution", p.name, action.name, True, "frame",
+                    "proved", "unchanged: the action writes nothing it reads"))
                 continue
-            pre, cons = backend.fresh("pre")
-            env, pcons = backend.params(action, "arg")
-            assume = [(q, enc.ev(q.formula, {}, pre)) for q in invs]
-            ex = enc.execute(action.body, env, pre)
+            if step is None:
+                pre, cons = backend.fresh("pre")
+                env, pcons = backend.params(action, "arg")
+                assume = [(q, enc.ev(q.formula, {}, pre)) for q in invs]
+                ex = enc.execute(action.body, env, pre)
+                step = cons + pcons + ex.constraints
+                frame = _Frame(bg + step + [f for _, f in assume])
             goal = b_not(enc.ev(p.formula, {}, ex.state, pre=pre))
-            kind = "transition" if p.two_state else "consecution"
-            name = f"{action.name} -> {p.name}"
+            ob = Obligation(name, "transition" if p.two_state else "consecution", p.name, action.name)
+            if instance is None:
+                ob.epr, ob.epr_reason = epr.is_epr(bg + step + [goal] + [f for _, f in assume])
             hint = None
             h0 = time.monotonic()
             meter = Meter(rlimit, deadline)
-            if (instance is None and (only is None or name in only) and not meter.out_of_time()
-                    and not is_epr(bg + cons + pcons + ex.constraints + [goal]
-                                   + [f for _, f in assume])[0]):
+            if instance is None and not ob.epr and not meter.out_of_time():
                 share = meter.share(0.25)
                 hint = _bounded_hint(spec, action, p, invs, share, minimize)
                 meter.absorb(share)
-            run(Obligation(name, kind, p.name, action.name),
-                cons + pcons + ex.constraints + [goal], assume, pre, ex.state, env, action, meter,
+            run(ob, step, goal, assume, pre, ex.state, env, action, meter, frame,
                 hint, time.monotonic() - h0)
     return result
 

@@ -26,9 +26,9 @@ from dataclasses import dataclass
 import z3
 import z3.z3 as _z3_api
 
-# Z3 resource units one proof obligation may spend, in all its queries
-# together; benchmarks/prove_analysis.md has the units the corpus needs.
-DEFAULT_RLIMIT = 200_000_000
+from paxcheck.budget import DEFAULT_RLIMIT
+
+__all__ = ["DEFAULT_RLIMIT", "Meter", "isolated", "units_spent"]
 
 
 @contextmanager

@@ -6,14 +6,16 @@ from __future__ import annotations
 import builtins
 import json
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from paxcheck.config.instance import Instance
-from paxcheck.ground.ground import GroundInstance
 from paxcheck.lang import ir
-from paxcheck.search.api import Violation
 from paxcheck.semantics.evaluate import RefState
 from paxcheck.semantics.state import state_view, views_json
+
+if TYPE_CHECKING:  # annotations only: a CTI's trace needs neither engine
+    from paxcheck.ground.ground import GroundInstance
+    from paxcheck.search.api import Violation
 
 FORMAT = "paxcheck-trace"
 VERSION = 1
