@@ -65,7 +65,7 @@ def mypyvy(script: Path | None, name: str, runs: int) -> tuple[float | None, str
     example = script.parent.parent / "examples" / f"{name}.pyv"
     cpu, out, code = median_cpu([sys.executable, str(script), "verify", str(example)], runs,
                                 cwd=script.parent.parent)
-    return cpu, "all ok" if code == 0 and "all ok" in out else f"exit {code}"
+    return cpu, "" if code == 0 and "all ok" in out else f" (exit {code})"
 
 
 def main() -> None:

@@ -317,63 +317,94 @@ def _open_instance(spec: ir.Spec, sizes: dict[str, int]) -> Instance:
     return Instance(spec, elements)
 
 
-def _bounded_check(spec: ir.Spec, sizes: dict[str, int], action: ir.Action, prop: ir.Property,
-                   invs: list[ir.Property], meter: Meter, track: bool):
-    """The obligation on every instance with these sort sizes (immutable
-    symbols left open, constrained by the axioms): decidable, quantifier-free."""
-    backend = _GroundBackend(_open_instance(spec, sizes))
-    enc = backend.enc
-    pre, cons = backend.fresh("pre")
-    env, pcons = backend.params(action, "arg")
-    ex = enc.execute(action.body, env, pre)
-    goal = b_not(enc.ev(prop.formula, {}, ex.state, pre=pre))
-    solver = z3.Solver()
-    solver.add(*[f for f in enc.side + cons + pcons + ex.constraints + [goal] if f is not True])
-    lits = []
-    for q in invs:
-        f = enc.ev(q.formula, {}, pre)
-        if track:
-            lit = z3.Bool(f"assume!{q.name}")
-            solver.add(z3.Implies(lit, z3val(f)))
-            lits.append(lit)
-        elif f is not True:
-            solver.add(f)
-    return meter.check(solver, *lits), solver, backend, (pre, ex.state, env)
+class _BoundedStep:
+    """Actions on every instance with these sort sizes (immutable symbols
+    left open, constrained by the axioms), with the invariants assumed in
+    the pre-state: decidable, quantifier-free. The pre-state and the
+    invariants are encoded once per proof; `act` swaps in an action's step
+    (a solver frame of its own), and each hint pushes its goal on top.
+    `track`: each invariant behind a literal, for unsat cores."""
+
+    def __init__(self, spec: ir.Spec, sizes: dict[str, int], invs: list[ir.Property],
+                 track: bool) -> None:
+        self.backend = _GroundBackend(_open_instance(spec, sizes))
+        enc = self.backend.enc
+        self.pre, cons = self.backend.fresh("pre")
+        self.solver = z3.Solver()
+        self.solver.add(*[f for f in enc.side + cons if f is not True])
+        self.lits: list[z3.BoolRef] = []
+        for q in invs:
+            f = enc.ev(q.formula, {}, self.pre)
+            if track:
+                lit = z3.Bool(f"assume!{q.name}")
+                self.solver.add(z3.Implies(lit, z3val(f)))
+                self.lits.append(lit)
+            elif f is not True:
+                self.solver.add(f)
+        self.action: ir.Action | None = None
+
+    def act(self, action: ir.Action) -> _BoundedStep:
+        if self.action is not action:
+            if self.action is not None:
+                self.solver.pop()
+            self.solver.push()
+            enc = self.backend.enc
+            self.env, pcons = self.backend.params(action, "arg")
+            self.ex = enc.execute(action.body, self.env, self.pre)
+            self.solver.add(*[f for f in pcons + self.ex.constraints if f is not True])
+            self.action = action
+        return self
+
+    def goal(self, prop: ir.Property):
+        return z3val(b_not(self.backend.enc.ev(prop.formula, {}, self.ex.state, pre=self.pre)))
+
+    def read(self, prop: ir.Property) -> CTI:
+        inst, pre_s, post_s, args = self.backend.read(self.solver.model(), self.pre, self.ex.state,
+                                                      self.env, self.action)
+        kind = "transition" if prop.two_state else "consecution"
+        assert self.action is not None
+        return CTI(inst, kind, prop.name, pre_s, self.action.name, args, post_s)
 
 
-def _bounded_hint(spec: ir.Spec, action: ir.Action, prop: ir.Property, invs: list[ir.Property],
+def _bounded_hint(spec: ir.Spec, step: _BoundedStep, prop: ir.Property, invs: list[ir.Property],
                   meter: Meter, minimize: bool) -> tuple[str, Any] | None:
-    """On a small instance size: a counterexample to induction there is one
-    for the unbounded spec too; an unsat core names the invariants the proof
-    is likely to need, which spares Z3 the irrelevant quantifiers. `meter`
-    is the hint's own share of the obligation's budget."""
-    sizes = {s.name: _HINT_SIZE for s in spec.sorts}
-    res, solver, backend, (pre, post, env) = _bounded_check(spec, sizes, action, prop, invs,
-                                                            meter, True)
-    if res == z3.unsat:
-        # shrink the core: each assumption dropped is one quantified formula
-        # fewer for the unbounded query
-        core = list(solver.unsat_core())
-        for lit in list(core):
-            trial = [c for c in core if not c.eq(lit)]
-            if meter.check(solver, *trial) == z3.unsat:
-                core = trial
-        return "core", {str(c).split("!", 1)[1] for c in core}
-    if res != z3.sat:
-        return None
-    if minimize:  # fewest elements per sort, greedily
-        for s in spec.sorts:
-            while sizes[s.name] > 1:
-                trial = {**sizes, s.name: sizes[s.name] - 1}
-                r2, s2, b2, st2 = _bounded_check(spec, trial, action, prop, invs, meter, False)
-                if r2 != z3.sat:
-                    break
-                sizes, solver, backend, (pre, post, env) = trial, s2, b2, st2
-        if not backend.minimize(solver, pre, meter):
+    """On a small instance size (`step`): a counterexample to induction
+    there is one for the unbounded spec too; an unsat core names the
+    invariants the proof is likely to need, which spares Z3 the irrelevant
+    quantifiers. `meter` is the hint's own share of the obligation's budget."""
+    solver = step.solver
+    solver.push()
+    try:
+        solver.add(step.goal(prop))
+        res = meter.check(solver, *step.lits)
+        if res == z3.unsat:
+            # shrink the core: each assumption dropped is one quantified
+            # formula fewer for the unbounded query
+            core = list(solver.unsat_core())
+            for lit in list(core):
+                trial = [c for c in core if not c.eq(lit)]
+                if meter.check(solver, *trial) == z3.unsat:
+                    core = trial
+            return "core", {str(c).split("!", 1)[1] for c in core}
+        if res != z3.sat:
             return None
-    inst, pre_s, post_s, args = backend.read(solver.model(), pre, post, env, action)
-    kind = "transition" if prop.two_state else "consecution"
-    return "cti", CTI(inst, kind, prop.name, pre_s, action.name, args, post_s)
+        found = step
+        if minimize:  # fewest elements per sort, greedily
+            sizes = {s.name: _HINT_SIZE for s in spec.sorts}
+            for s in spec.sorts:
+                while sizes[s.name] > 1:
+                    trial_sizes = {**sizes, s.name: sizes[s.name] - 1}
+                    assert step.action is not None
+                    smaller = _BoundedStep(spec, trial_sizes, invs, False).act(step.action)
+                    smaller.solver.add(smaller.goal(prop))
+                    if meter.check(smaller.solver) != z3.sat:
+                        break
+                    sizes, found = trial_sizes, smaller
+            if not found.backend.minimize(found.solver, found.pre, meter):
+                return None
+        return "cti", found.read(prop)
+    finally:
+        solver.pop()
 
 
 def _size(e: ir.Expr) -> int:
@@ -546,6 +577,7 @@ def _prove(spec: ir.Spec, instance: Instance | None, rlimit: int, timeout: float
         run(Obligation(f"init -> {p.name}", "initiation", p.name, None),
             cons + ex.constraints, goal, [], None, ex.state, {}, None, Meter(rlimit, deadline),
             frame)
+    bounded: _BoundedStep | None = None   # the hints' instance, built when first needed
     # consecution and two-state properties: per action, the pre-state, the
     # step and the assumed invariants are encoded once, and shared (as the
     # same Z3 terms) by its obligations
@@ -579,7 +611,10 @@ def _prove(spec: ir.Spec, instance: Instance | None, rlimit: int, timeout: float
             meter = Meter(rlimit, deadline)
             if instance is None and not ob.epr and not meter.out_of_time():
                 share = meter.share(0.25)
-                hint = _bounded_hint(spec, action, p, invs, share, minimize)
+                if bounded is None:
+                    bounded = _BoundedStep(spec, {s.name: _HINT_SIZE for s in spec.sorts}, invs,
+                                           True)
+                hint = _bounded_hint(spec, bounded.act(action), p, invs, share, minimize)
                 meter.absorb(share)
             run(ob, step, goal, assume, pre, ex.state, env, action, meter, frame,
                 hint, time.monotonic() - h0)
