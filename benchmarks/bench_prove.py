@@ -3,6 +3,9 @@ instance size), and of the same proof on the bounded instance of
 models/paxos.toml.
 
     python benchmarks/bench_prove.py [--spec specs/paxos.pax] [--timeout S]
+
+(--timeout is the whole run's wall-clock net; each obligation is bounded
+by the default Z3 resource budget.)
 """
 from __future__ import annotations
 
@@ -19,9 +22,11 @@ ROOT = Path(__file__).resolve().parent.parent
 
 def report(title: str, res, wall: float) -> None:
     print(f"== {title}: {res.status}, {len(res.obligations)} obligations, "
-          f"sum {sum(o.seconds for o in res.obligations):.2f} s, wall {wall:.2f} s")
+          f"sum {sum(o.seconds for o in res.obligations):.2f} s, "
+          f"{sum(o.units for o in res.obligations):,} Z3 units, wall {wall:.2f} s")
     for o in sorted(res.obligations, key=lambda o: -o.seconds)[:15]:
-        print(f"   {o.name:<44} {o.verdict:<8} {o.seconds:7.3f} s  EPR={'yes' if o.epr else 'no'}")
+        print(f"   {o.name:<44} {o.verdict:<8} {o.seconds:7.3f} s {o.units:>12,} units"
+              f"  EPR={'yes' if o.epr else 'no'}")
 
 
 def main() -> None:

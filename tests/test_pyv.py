@@ -114,3 +114,24 @@ def test_traces_are_read_and_reported_as_notes():
     assert any("trace" in n for n in mod.notes)
     spec = check_module(mod.module)
     assert prove(spec, timeout=TIMEOUT).status == "proved"
+
+
+def test_cli_lists_what_it_did_not_check(tmp_path, capsys):
+    f = tmp_path / "t.pyv"
+    f.write_text(HEADER + "init !r(N)\ntransition t(n: node)\n  modifies r\n  new(r(N)) <-> r(N) | N = n\n"
+                 "sat trace {\n  t\n}\nsafety r(N) | !r(N)\n")
+    assert main(["prove", str(f)]) == 0
+    out = capsys.readouterr().out
+    assert f"note:       {f}:9:1: sat trace not checked" in out
+
+
+def test_cti_prints_immutables_as_atoms(capsys):
+    import re
+    code = main(["prove", str(MYPYVY / "paxos_epr.pyv"), "--without", "invariant_line88"])
+    out = capsys.readouterr().out
+    assert code == 1
+    assert "  immutable:\n" in out
+    # relations as atoms, the constant as an equation: never Python lists
+    assert re.search(r"^    none = round\d$", out, re.M)
+    assert re.search(r"le\(round\d, round\d\)", out) and "member(node0, quorum0)" in out
+    assert "[['" not in out

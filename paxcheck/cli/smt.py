@@ -102,6 +102,8 @@ def cmd_prove(args: argparse.Namespace) -> int:
     print(f"spec:       {spec.file}")
     print(f"scope:      {scope}")
     print(f"invariant:  {' & '.join(res.invariants) or '(none)'}")
+    for note in spec.notes:   # what a front end read but paxcheck does not check
+        print(f"note:       {note}")
     if not res.consistent:
         what = "UNKNOWN" if res.consistency_unknown else "INCONSISTENT"
         print(f"\nResult: {what}: {res.consistency_reason}; nothing is proved.")
@@ -133,7 +135,7 @@ def cmd_prove(args: argparse.Namespace) -> int:
 def _proof_json(res: ProofResult, spec, code: int, rlimit: int) -> dict[str, Any]:
     return {
         "status": res.status, "exit_code": code, "spec": spec.file, "mode": res.mode,
-        "rlimit": rlimit,
+        "rlimit": rlimit, "notes": list(spec.notes),
         "invariants": list(res.invariants), "consistent": res.consistent,
         "consistency_reason": res.consistency_reason,
         "obligations": [{"name": o.name, "kind": o.kind, "property": o.property,
