@@ -173,3 +173,15 @@ def test_check_finds_a_broken_pyv_variant(tmp_path, capsys):
     v = json.loads(capsys.readouterr().out)["violations"]
     assert v[0]["violation"]["property"] == "mutex" and len(v[0]["steps"]) == 6
     assert [s["action"] for s in v[0]["steps"]].count("recv_grant") == 2
+
+
+def test_a_modified_symbol_nothing_defines_may_take_any_value():
+    # mypyvy: `modifies r` with no constraint on new(r) lets r change freely,
+    # so `r` stays false is not inductive; keeping r unchanged would prove it
+    text = ("sort node\nmutable relation r(node)\nmutable relation s(node)\ninit !r(N)\ninit !s(N)\n"
+            "transition t(n: node)\n  modifies r, s\n  new(s(N)) <-> s(N) | N = n\nsafety !r(N)\n")
+    res = prove(check_module(translate_text(text, "t.pyv").module), timeout=TIMEOUT)
+    assert res.status == "cti"
+    (ob,) = [o for o in res.obligations if o.verdict == "cti"]
+    assert ob.name == "t -> safety_line9"
+    assert validate_cti(res.spec, ob.cti, res.invariants) is None

@@ -817,6 +817,10 @@ class _Translator:
         conjs = self.lift(_conjuncts(d.expr), info, names, taken, out_binders)
         self.check_sorts(info)
         items = self.statements(conjs, info, names, frozenset(taken), modifies, d.span)
+        # a modified symbol no conjunct defines may take any value: mypyvy's
+        # `modifies` frames the others only (keeping it would drop behaviours)
+        written = set().union(*(i.writes for i in items))
+        items += [self.havoc(s, modifies[s]) for s in modifies if s not in written]
         return S.ActionDeclS(d.name, tuple(out_binders), None, None,
                              tuple(i.stmt for i in items), d.span)
 
