@@ -185,3 +185,17 @@ def test_a_modified_symbol_nothing_defines_may_take_any_value():
     (ob,) = [o for o in res.obligations if o.verdict == "cti"]
     assert ob.name == "t -> safety_line9"
     assert validate_cti(res.spec, ob.cti, res.invariants) is None
+
+
+def test_mypyvys_own_unsafe_lockserv_gives_its_cti():
+    """examples/misc/pd/lockserv_unsafe.pyv: recv_unlock forgets to consume
+    the unlock message, so the server can hold the lock while the message is
+    still in flight. mypyvy reports it; paxcheck gives the one-node CTI."""
+    spec = load_spec(MYPYVY / "lockserv_unsafe.pyv")
+    res = prove(spec, timeout=TIMEOUT)
+    assert res.status == "cti"
+    ctis = [o for o in res.obligations if o.verdict == "cti"]
+    assert [o.name for o in ctis] == ["recv_unlock -> invariant_line118"]
+    cti = ctis[0].cti
+    assert validate_cti(res.spec, cti, res.invariants) is None
+    assert cti.instance.describe().startswith("node=1")
