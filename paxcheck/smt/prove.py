@@ -78,7 +78,8 @@ class _Backend:
     def background(self) -> list: ...
     def fresh(self, tag: str) -> tuple[Any, list]: ...
     def params(self, action: ir.Action, tag: str) -> tuple[dict[str, Any], list]: ...
-    def read(self, model, pre, post, env, action) -> tuple[Instance, RefState | None, RefState, tuple[int, ...]]: ...
+    def read(self, model, pre, post, env,
+             action) -> tuple[Instance, RefState | None, RefState | None, tuple[int, ...]]: ...
     def minimize(self, solver: z3.Solver, pre, meter: Meter) -> bool: ...
 
 
@@ -204,7 +205,8 @@ class _FOBackend(_Backend):
             return tuple(out)
 
         args = tuple(value(p.sort, env[p.name]) for p in action.params) if action else ()
-        return inst, (state(pre) if pre is not None else None), state(post), args
+        return (inst, state(pre) if pre is not None else None,
+                state(post) if post is not None else None, args)
 
 
 class _GroundBackend(_Backend):
@@ -243,7 +245,7 @@ class _GroundBackend(_Backend):
         if self.enc.open_immutables:
             inst = Instance(self.spec, inst.elements, self.enc.read_immutables(model),
                             label="counterexample to induction")
-        return inst, pre_s, self.enc.read_state(model, post), args
+        return inst, pre_s, self.enc.read_state(model, post) if post is not None else None, args
 
 
 # The portfolio's first slice, in Z3 units: about what Z3 spends in a second
@@ -297,7 +299,21 @@ class _Frame:
 
 
 def _read_cti(backend: _Backend, ob: Obligation, model, pre, post, env, action) -> CTI:
+    """The CTI in a model. A deterministic step's post-state is computed by
+    the reference semantics from the pre-state read from the model: reading
+    it from the model instead evaluates the encoded update at every point,
+    a Z3 term per point, which on a model with a large universe costs far
+    more than the query did. A step with several successors (a havoc) is
+    read from the model. Either way `validate_cti` checks the result."""
+    if pre is not None and action is not None:
+        inst, pre_s, _, args = backend.read(model, pre, None, env, action)
+        assert pre_s is not None
+        succ = Evaluator(inst).execute(action.body, {p.name: a for p, a in zip(action.params, args)},
+                                       pre_s)
+        if len(set(succ)) == 1:
+            return CTI(inst, ob.kind, ob.property, pre_s, action.name, args, succ[0])
     inst, pre_s, post_s, args = backend.read(model, pre, post, env, action)
+    assert post_s is not None
     return CTI(inst, ob.kind, ob.property, pre_s, action.name if action else None, args, post_s)
 
 
