@@ -74,9 +74,9 @@ def _keywords() -> frozenset[str]:
                      if isinstance(t.pattern, PatternStr) and re.fullmatch(name, t.pattern.value))
 
 
-class _Builder(Transformer_NonRecursive):
-    """Lark's tree to syntax nodes, bottom up without recursion (a formula
-    may be deep); nesting beyond MAX_NESTING is refused after the build."""
+class SpanBuilder(Transformer_NonRecursive):
+    """A lark transformer that knows its file: spans of rules and tokens.
+    Both front ends (`.pax` here, `.pyv` in pyv.py) build on it."""
 
     def __init__(self, file: str) -> None:
         super().__init__()
@@ -88,8 +88,13 @@ class _Builder(Transformer_NonRecursive):
         return Span(self.file, meta.line, meta.column, meta.end_line, meta.end_column)
 
     def _tok(self, tok: Token) -> Span:
-        return Span(self.file, tok.line, tok.column, tok.end_line or tok.line,
-                    tok.end_column or tok.column + len(tok))
+        line, col = tok.line or 0, tok.column or 0
+        return Span(self.file, line, col, tok.end_line or line, tok.end_column or col + len(tok))
+
+
+class _Builder(SpanBuilder):
+    """Lark's tree to syntax nodes, bottom up without recursion (a formula
+    may be deep); nesting beyond MAX_NESTING is refused after the build."""
 
     def NAME(self, tok: Token) -> Token:
         # The contextual lexer reads a keyword as a NAME where only a name can

@@ -30,11 +30,10 @@ from typing import Union
 
 from lark import Lark, Token, v_args
 from lark.exceptions import UnexpectedInput, VisitError
-from lark.visitors import Transformer_NonRecursive
 
 from paxcheck.errors import PaxError, Span, read_input
 from paxcheck.lang import syntax as S
-from paxcheck.lang.parser import _check_nesting, _syntax_error, load_grammar
+from paxcheck.lang.parser import SpanBuilder, _check_nesting, _syntax_error, load_grammar
 
 _GRAMMAR = Path(__file__).with_name("pyv.lark")
 
@@ -148,19 +147,8 @@ def _parser() -> Lark:
     return load_grammar(_GRAMMAR)
 
 
-class _Builder(Transformer_NonRecursive):
-    def __init__(self, file: str) -> None:
-        super().__init__()
-        self.file = file
-
-    def _span(self, meta) -> Span:
-        if getattr(meta, "empty", True):
-            return Span(self.file, 0, 0, 0, 0)
-        return Span(self.file, meta.line, meta.column, meta.end_line, meta.end_column)
-
-    def _tok(self, tok: Token) -> Span:
-        line, col = tok.line or 0, tok.column or 0
-        return Span(self.file, line, col, tok.end_line or line, tok.end_column or col + len(tok))
+class _Builder(SpanBuilder):
+    """Lark's tree of a `.pyv` file to the mini AST above."""
 
     def _named(self, tok: Token) -> tuple[str, Span]:
         return str(tok), self._tok(tok)
@@ -399,11 +387,14 @@ class _Formula:
     free: dict[str, _Var] = field(default_factory=dict)   # implicit (capitalised) variables
 
 
-def _walk(e: Expr):
-    """Every node of `e`, iteratively."""
+def _walk(e: Expr, into_new: bool = True):
+    """Every node of `e`, iteratively; without what is under a `new(...)`
+    when not `into_new`."""
     stack = [e]
     while stack:
         x = stack.pop()
+        if isinstance(x, New) and not into_new:
+            continue
         yield x
         if isinstance(x, (New, Not)):
             stack.append(x.arg)
@@ -759,28 +750,12 @@ class _Translator:
     def reads(self, e: Expr) -> set[str]:
         """The mutable symbols `e` reads (through definitions too), outside new()."""
         out: set[str] = set()
-        stack = [e]
-        while stack:
-            x = stack.pop()
-            if isinstance(x, New):
-                continue
+        for x in _walk(e, into_new=False):
             if isinstance(x, (Id, App)):
                 d = self.symbols.get(x.name)
                 if d is not None and d.mutable:
                     out.add(x.name)
                 out |= self.def_reads.get(x.name, set())
-            if isinstance(x, (New, Not)):
-                stack.append(x.arg)
-            elif isinstance(x, App):
-                stack.extend(x.args)
-            elif isinstance(x, Chain):
-                stack.extend(x.items)
-            elif isinstance(x, (Bin, Cmp)):
-                stack.extend((x.left, x.right))
-            elif isinstance(x, Quant):
-                stack.append(x.body)
-            elif isinstance(x, Ite):
-                stack.extend((x.cond, x.then, x.els))
         return out
 
     # ---- transitions
