@@ -272,3 +272,12 @@ def test_the_same_budget_gives_the_same_outcome_on_a_loaded_cpu():
         hog.wait()
     assert loaded == quiet
     assert {v for _, v, _, _ in quiet} == {"proved", "unknown"}
+
+
+@pytest.mark.parametrize("bad", ["0", "-5", "many", "1.5"])
+def test_rlimit_must_be_a_positive_whole_number(bad, capsys):
+    with pytest.raises(SystemExit) as exc:
+        main(["prove", str(ROOT / "specs/paxos.pax"), "--rlimit", bad])
+    assert exc.value.code == 2
+    err = capsys.readouterr().err
+    assert "--rlimit" in err and "Traceback" not in err

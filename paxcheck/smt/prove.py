@@ -121,9 +121,10 @@ class _FOBackend(_Backend):
     def params(self, action, tag):
         return {p.name: self.enc.param(p, tag) for p in action.params}, []
 
-    def minimize(self, solver: z3.Solver, pre, meter: Meter) -> bool:
-        """Fewest elements per sort, then fewest true facts in the pre-state;
-        each step keeps the query satisfiable."""
+    def shrink(self, solver: z3.Solver, meter: Meter) -> dict[str, list]:
+        """Fewest elements per sort (up to 8; a sort that needs more keeps
+        its size), each step keeping the query satisfiable: the closure
+        axioms stay asserted. The solver's last check may be unknown."""
         # the portfolio may have found the model by E-matching alone, which
         # cannot settle the closed-world quantifiers added here
         solver.set("smt.mbqi", True)
@@ -141,6 +142,11 @@ class _FOBackend(_Backend):
                 solver.pop()
             else:
                 consts[s.name] = []
+        return consts
+
+    def minimize(self, solver: z3.Solver, pre, meter: Meter) -> bool:
+        """Fewest elements per sort, then fewest true facts in the pre-state."""
+        consts = self.shrink(solver, meter)
         if pre is None or any(not c for c in consts.values()):
             return meter.check(solver) == z3.sat
         atoms = []
@@ -559,7 +565,15 @@ def _prove(spec: ir.Spec, instance: Instance | None, rlimit: int, timeout: float
                     continue
             if res != z3.sat:
                 break
-            cti = _read_cti(backend, ob, solver.model(), pre, post, env, action)
+            model = solver.model()
+            if isinstance(backend, _FOBackend):
+                # a model of a subset may be large, and reading it costs a
+                # Z3 term per point: shrink its universe first (Z3 work,
+                # counted against the budget, where reading would not be)
+                backend.shrink(solver, meter)
+                if meter.check(solver) == z3.sat:
+                    model = solver.model()
+            cti = _read_cti(backend, ob, model, pre, post, env, action)
             ev = Evaluator(cti.instance)
             broken = [(p, f) for p, f in assumptions if (p, f) not in chosen
                       and not ev.eval(p.formula, {}, cti.pre)]
