@@ -15,7 +15,7 @@ from pathlib import Path
 
 from paxcheck.errors import PaxError
 from paxcheck.lang.typecheck import load_spec
-from paxcheck.smt.prove import prove
+from paxcheck.smt.prove import prove, validate_cti
 
 
 def main() -> None:
@@ -42,7 +42,11 @@ def main() -> None:
         verdict = ""
         if args.prove:
             res = prove(spec, timeout=120)
+            bad = [o.name for o in res.obligations
+                   if o.cti is not None and validate_cti(spec, o.cti, res.invariants) is not None]
             verdict = f"  {res.status}, {len(res.obligations)} obligations"
+            if res.status == "cti":
+                verdict += f", CTIs {'SPURIOUS: ' + ', '.join(bad) if bad else 'validated'}"
         print(f"read     {f}{verdict}")
     print(f"\n{read} of {len(files)} files read; refusals by kind:")
     for kind, n in reasons.most_common():

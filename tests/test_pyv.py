@@ -28,6 +28,8 @@ COUNTS = {
     "fast_paxos_epr": 12 * (1 + 9),
     "stoppable_paxos_epr": 18 * (1 + 6),
     "lockserv": 9 * (1 + 5),
+    "sharded_kv": 5 * (1 + 3),
+    "consensus_epr": 7 * (1 + 5),
 }
 
 
@@ -42,6 +44,47 @@ def test_mypyvy_example_proved_for_every_size(name):
     assert {o.verdict for o in res.obligations} == {"proved"}
     # every obligation of these models is in EPR, as mypyvy requires
     assert all(o.epr for o in res.obligations)
+
+
+def test_mypyvys_unsafe_sharded_kv_gives_its_cti():
+    """misc/pd/sharded-kv_unsafe.pyv: reshard keeps the entry it sends away,
+    so the key is both in a table and in flight."""
+    res = prove(load_spec(MYPYVY / "sharded_kv_unsafe.pyv"), timeout=TIMEOUT)
+    ctis = [o for o in res.obligations if o.verdict == "cti"]
+    assert res.status == "cti" and [o.name for o in ctis] == ["reshard -> invariant_line39"]
+    assert validate_cti(res.spec, ctis[0].cti, res.invariants) is None
+
+
+FRAME = ("sort node\nsort key\nmutable relation t(node, key)\ninit !t(N, K)\n"
+         "transition put(n: node, k: key)\n  modifies t\n"
+         "  (forall N, K. !(N = n & K = k) -> (new(t(N, K)) <-> t(N, K)))")
+
+
+def _put(text: str):
+    spec = check_module(translate_text(text, "f.pyv").module)
+    (action,) = spec.actions
+    return action.body
+
+
+def test_a_frame_with_an_update_at_its_open_points_is_an_assignment_there():
+    from paxcheck.lang import ir
+    (st,) = _put(FRAME + " &\n  new(t(n, k))\nsafety true\n")
+    assert isinstance(st, ir.Assign) and st.symbol == "t"
+    assert [type(a).__name__ for a in st.args] == ["Var", "Var"]
+    assert [a.name for a in st.args] == ["n", "k"] and st.bound == ()
+
+
+def test_a_frame_alone_leaves_its_open_points_free():
+    from paxcheck.lang import ir
+    (st,) = _put(FRAME + "\nsafety true\n")
+    assert isinstance(st, ir.Havoc) and [a.name for a in st.args] == ["n", "k"]
+
+
+def test_an_update_outside_a_frames_open_points_is_an_error():
+    with pytest.raises(PaxError) as exc:
+        _put(FRAME + " &\n  (forall K. new(t(n, K)))\nsafety true\n")
+    assert "where its frame condition does not leave it open" in str(exc.value)
+    assert (exc.value.span.line, exc.value.span.col) == (8, 4)
 
 
 def _without_line(text: str, needle: str) -> str:

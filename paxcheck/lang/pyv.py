@@ -424,7 +424,30 @@ def _conjuncts(e: Expr) -> list[Expr]:
 
 _UPDATE_SHAPES = ("a guard without new(...), or an update of a modified symbol at every "
                   "point: 'forall X. new(r(X)) <-> F', 'new(f(X)) = t', 'new(r)', '!new(r)', "
+                  "a frame 'forall X, Y. !(X = a) -> (new(r(X, Y)) <-> r(X, Y))' with "
+                  "'new(r(a, Y)) <-> F' (or nothing) at the other points, "
                   "or 'if c then ... else ...' of these")
+
+
+@dataclass
+class _Frame:
+    """`forall X. !(X_i = t_i & ...) -> (new(r(X)) <-> r(X))`: r unchanged
+    except at the points whose arguments at positions i are the closed terms
+    t_i (`pattern[i]`; None where the argument is free)."""
+    symbol: str
+    pattern: list[Expr | None]
+    conj: Expr
+    covered: bool = False
+
+
+def _key(e: Expr) -> tuple | None:
+    """A closed term's shape without spans, to compare two of them."""
+    if isinstance(e, Id):
+        return ("id", e.name)
+    if isinstance(e, App):
+        keys = [_key(a) for a in e.args]
+        return None if any(k is None for k in keys) else ("app", e.name, tuple(keys))
+    return None
 
 
 @dataclass
@@ -820,7 +843,18 @@ class _Translator:
                    taken: frozenset[str], modifies: dict[str, Span], span: Span) -> list[_Item]:
         guards: list[_Item] = []
         updates: list[_Item] = []
+        frames: dict[str, _Frame] = {}
+        rest: list[Expr] = []
         for c in conjs:
+            fr = self.frame(c, info) if _has_new(c) else None
+            if fr is None:
+                rest.append(c)
+            elif fr.symbol in frames:
+                raise self.error(f"a second frame condition for '{fr.symbol}'", c.span,
+                                 "one frame condition per modified symbol and path")
+            else:
+                frames[fr.symbol] = fr
+        for c in rest:
             if not _has_new(c):
                 guards.append(_Item(S.RequireS(self.closed(c, info, names, taken, c.span), c.span),
                                     set(), set()))
@@ -844,7 +878,10 @@ class _Translator:
                                            tuple(i.stmt for i in els), c.span),
                                      reads, w_then | w_els))
             else:
-                updates.append(self.update(c, info, names, taken))
+                updates.append(self.update(c, info, names, taken, frames))
+        # a frame whose open points nothing defines leaves them free
+        updates += [self.frame_item(f, info, names, taken, None, f.conj.span)
+                    for f in frames.values() if not f.covered]
         written: dict[str, Span] = {}
         for u in updates:
             for s in u.writes:
@@ -859,7 +896,71 @@ class _Translator:
         args = tuple(S.NameS(self.fresh(f"H{i}", set()), span) for i in range(len(d.params)))
         return _Item(S.HavocS(S.LhsS(sym, args, span), span), set(), {sym})
 
-    def update(self, c: Expr, info: _Formula, names: dict[int, str], taken: frozenset[str]) -> _Item:
+    def universal_refs(self, c: Expr, bound: list[_Var], info: _Formula) -> set[int]:
+        free = {id(v) for v in info.free.values()
+                if any(info.ref.get(id(x)) is v for x in _walk(c))}
+        return {id(v) for v in bound} | free
+
+    @staticmethod
+    def is_closed_term(e: Expr, universal: set[int], info: _Formula) -> bool:
+        """A term with no universal variable and no new(...) in it."""
+        return _key(e) is not None and not _has_new(e) and not any(
+            id(info.ref.get(id(x))) in universal for x in _walk(e) if id(x) in info.ref)
+
+    def frame(self, c: Expr, info: _Formula) -> _Frame | None:
+        """`c` as a guarded frame condition, if it is one."""
+        bound: list[_Var] = []
+        core = c
+        while isinstance(core, Quant) and core.kind == "forall":
+            bound += [info.binder[id(b)] for b in core.binders]
+            core = core.body
+        if not (isinstance(core, Bin) and core.op == "->"):
+            return None
+        guard, body = core.left, core.right
+        if not (isinstance(body, (Bin, Cmp)) and body.op in ("<->", "=")):
+            return None
+        new, old = body.left, body.right
+        if isinstance(old, New):
+            new, old = old, new
+        if not isinstance(new, New) or _has_new(old) or _has_new(guard):
+            return None
+        target = new.arg
+        if (not isinstance(target, (Id, App)) or type(old) is not type(target)
+                or not isinstance(old, (Id, App)) or old.name != target.name
+                or target.name not in self.symbols):
+            return None
+        args = target.args if isinstance(target, App) else ()
+        old_args = old.args if isinstance(old, App) else ()
+        universal = self.universal_refs(c, bound, info)
+        vars_ = [info.ref.get(id(a)) if isinstance(a, Id) else None for a in args]
+        if (any(v is None or id(v) not in universal for v in vars_)
+                or len({id(v) for v in vars_}) != len(vars_)
+                or [info.ref.get(id(a)) if isinstance(a, Id) else None for a in old_args] != vars_):
+            return None
+        if isinstance(guard, Cmp) and guard.op == "!=":
+            eqs: list[Expr] = [Cmp("=", guard.left, guard.right, guard.span)]
+        elif isinstance(guard, Not):
+            eqs = _conjuncts(guard.arg)
+        else:
+            return None
+        pattern: list[Expr | None] = [None] * len(args)
+        for eq in eqs:
+            if not (isinstance(eq, Cmp) and eq.op == "="):
+                return None
+            for var, term in ((eq.left, eq.right), (eq.right, eq.left)):
+                v = info.ref.get(id(var)) if isinstance(var, Id) else None
+                if v is not None and any(v is w for w in vars_) and self.is_closed_term(term, universal, info):
+                    i = next(k for k, w in enumerate(vars_) if w is v)
+                    if pattern[i] is not None:
+                        return None
+                    pattern[i] = term
+                    break
+            else:
+                return None
+        return _Frame(target.name, pattern, c)
+
+    def update(self, c: Expr, info: _Formula, names: dict[int, str], taken: frozenset[str],
+               frames: dict[str, _Frame] | None = None) -> _Item:
         bound: list[_Var] = []
         core = c
         while isinstance(core, Quant) and core.kind == "forall":
@@ -885,10 +986,11 @@ class _Translator:
             raise self.error("this conjunct constrains the new state in a way paxcheck does "
                              "not translate", c.span, _UPDATE_SHAPES)
         args = target.args if isinstance(target, App) else ()
-        free = {id(v) for v in info.free.values()
-                if any(info.ref.get(id(x)) is v for x in _walk(c))}
         vars_ = [info.ref.get(id(a)) if isinstance(a, Id) else None for a in args]
-        universal = {id(v) for v in bound} | free
+        universal = self.universal_refs(c, bound, info)
+        frame = (frames or {}).get(target.name)
+        if frame is not None and value is not None:
+            return self.point_update(c, target, value, vars_, universal, frame, info, names, taken)
         if (any(v is None or id(v) not in universal for v in vars_)
                 or len({id(v) for v in vars_}) != len(vars_)
                 or universal - {id(v) for v in vars_ if v is not None}):
@@ -908,6 +1010,50 @@ class _Translator:
         rhs = self.build(value, info, local, frozenset(inner))
         return _Item(S.AssignS(S.LhsS(target.name, tuple(lhs_args), target.span), rhs, c.span),
                      self.reads(value), {target.name})
+
+    def point_update(self, c: Expr, target: Id | App, value: Expr, vars_: list[_Var | None],
+                     universal: set[int], frame: _Frame, info: _Formula, names: dict[int, str],
+                     taken: frozenset[str]) -> _Item:
+        """The definition of `target` at exactly the points its frame leaves
+        open: the frame's closed terms where it has them, distinct
+        variables elsewhere."""
+        args = target.args if isinstance(target, App) else ()
+        ok = not frame.covered
+        for a, v, t in zip(args, vars_, frame.pattern):
+            if t is None:
+                ok = ok and v is not None and id(v) in universal
+            else:
+                ok = ok and _key(a) == _key(t) and self.is_closed_term(a, universal, info)
+        free = [v for v in vars_ if v is not None and id(v) in universal]
+        if not ok or len({id(v) for v in free}) != len(free) or universal - {id(v) for v in free}:
+            raise self.error(f"new({target.name}) is constrained where its frame condition "
+                             "does not leave it open", c.span, _UPDATE_SHAPES)
+        frame.covered = True
+        return self.frame_item(frame, info, names, taken, (value, vars_), c.span)
+
+    def frame_item(self, frame: _Frame, info: _Formula, names: dict[int, str],
+                   taken: frozenset[str], value: tuple[Expr, list[_Var | None]] | None,
+                   span: Span) -> _Item:
+        """`r(t, Y) := F` at the frame's open points, or a havoc there."""
+        local = dict(names)
+        inner = set(taken)
+        lhs_args: list[S.ExprS] = []
+        for i, t in enumerate(frame.pattern):
+            if t is not None:
+                lhs_args.append(self.build(t, info, names, taken))
+                continue
+            v = value[1][i] if value is not None else None
+            name = self.fresh(v.name if v is not None else f"H{i}", inner, upper=True)
+            inner.add(name)
+            if v is not None:
+                local[id(v)] = name
+            lhs_args.append(S.NameS(name, span))
+        lhs = S.LhsS(frame.symbol, tuple(lhs_args), span)
+        reads = set().union(*(self.reads(t) for t in frame.pattern if t is not None))
+        if value is None:
+            return _Item(S.HavocS(lhs, span), reads, {frame.symbol})
+        rhs = self.build(value[0], info, local, frozenset(inner))
+        return _Item(S.AssignS(lhs, rhs, span), reads | self.reads(value[0]), {frame.symbol})
 
     def ordered(self, updates: list[_Item], span: Span) -> list[_Item]:
         """Every update before any update that writes what it reads, so that
