@@ -323,11 +323,15 @@ def _read_cti(backend: _Backend, ob: Obligation, model, pre, post, env, action) 
     return CTI(inst, ob.kind, ob.property, pre_s, action.name if action else None, args, post_s)
 
 
-def _minimized(backend: _Backend, ob: Obligation, solver: z3.Solver, pre, post, env,
-               action, meter: Meter) -> CTI | None:
+def _minimized(backend: _Backend, ob: Obligation, solver: z3.Solver, cti: CTI, pre, post, env,
+               action, assumptions: list[tuple[ir.Property, Any]], meter: Meter) -> CTI:
+    """A smaller CTI from the solver at `cti`'s model, or `cti` itself if
+    minimizing runs out or the smaller one breaks an assumed invariant."""
     if not backend.minimize(solver, pre, meter):
-        return None
-    return _read_cti(backend, ob, solver.model(), pre, post, env, action)
+        return cti
+    small = _read_cti(backend, ob, solver.model(), pre, post, env, action)
+    ev = Evaluator(small.instance)
+    return small if all(ev.eval(p.formula, {}, small.pre) for p, _ in assumptions) else cti
 
 
 _HINT_SIZE = 3
@@ -527,11 +531,8 @@ def _prove(spec: ir.Spec, instance: Instance | None, rlimit: int, timeout: float
                 ob.verdict, ob.cti = "cti", _read_cti(backend, ob, solver.model(), pre, post, env,
                                                       action)
                 if minimize:
-                    small = _minimized(backend, ob, solver, pre, post, env, action,
-                                       Meter(meter.limit, deadline))
-                    if small is not None and all(Evaluator(small.instance).eval(
-                            p.formula, {}, small.pre) for p, _ in assumptions):
-                        ob.cti = small
+                    ob.cti = _minimized(backend, ob, solver, ob.cti, pre, post, env, action,
+                                        assumptions, Meter(meter.limit, deadline))
             solver.pop()
             if res != z3.unknown:
                 if res == z3.unsat:
@@ -579,11 +580,8 @@ def _prove(spec: ir.Spec, instance: Instance | None, rlimit: int, timeout: float
                       and not ev.eval(p.formula, {}, cti.pre)]
             if not broken:
                 if minimize:
-                    small = _minimized(backend, ob, solver, pre, post, env, action,
-                                       Meter(meter.limit, deadline))
-                    if small is not None and all(Evaluator(small.instance).eval(
-                            p.formula, {}, small.pre) for p, _ in assumptions):
-                        cti = small
+                    cti = _minimized(backend, ob, solver, cti, pre, post, env, action,
+                                     assumptions, Meter(meter.limit, deadline))
                 ob.verdict, ob.cti = "cti", cti
                 break
             # one at a time, the simplest first: every extra quantified
