@@ -430,7 +430,7 @@ _UPDATE_SHAPES = ("a guard without new(...), or an update of a modified symbol a
 
 
 @dataclass
-class _Frame:
+class _GuardedFrame:
     """`forall X. !(X_i = t_i & ...) -> (new(r(X)) <-> r(X))`: r unchanged
     except at the points whose arguments at positions i are the closed terms
     t_i (`pattern[i]`; None where the argument is free)."""
@@ -843,7 +843,7 @@ class _Translator:
                    taken: frozenset[str], modifies: dict[str, Span], span: Span) -> list[_Item]:
         guards: list[_Item] = []
         updates: list[_Item] = []
-        frames: dict[str, _Frame] = {}
+        frames: dict[str, _GuardedFrame] = {}
         rest: list[Expr] = []
         for c in conjs:
             fr = self.frame(c, info) if _has_new(c) else None
@@ -907,7 +907,7 @@ class _Translator:
         return _key(e) is not None and not _has_new(e) and not any(
             id(info.ref.get(id(x))) in universal for x in _walk(e) if id(x) in info.ref)
 
-    def frame(self, c: Expr, info: _Formula) -> _Frame | None:
+    def frame(self, c: Expr, info: _Formula) -> _GuardedFrame | None:
         """`c` as a guarded frame condition, if it is one."""
         bound: list[_Var] = []
         core = c
@@ -957,10 +957,10 @@ class _Translator:
                     break
             else:
                 return None
-        return _Frame(target.name, pattern, c)
+        return _GuardedFrame(target.name, pattern, c)
 
     def update(self, c: Expr, info: _Formula, names: dict[int, str], taken: frozenset[str],
-               frames: dict[str, _Frame] | None = None) -> _Item:
+               frames: dict[str, _GuardedFrame] | None = None) -> _Item:
         bound: list[_Var] = []
         core = c
         while isinstance(core, Quant) and core.kind == "forall":
@@ -1012,7 +1012,7 @@ class _Translator:
                      self.reads(value), {target.name})
 
     def point_update(self, c: Expr, target: Id | App, value: Expr, vars_: list[_Var | None],
-                     universal: set[int], frame: _Frame, info: _Formula, names: dict[int, str],
+                     universal: set[int], frame: _GuardedFrame, info: _Formula, names: dict[int, str],
                      taken: frozenset[str]) -> _Item:
         """The definition of `target` at exactly the points its frame leaves
         open: the frame's closed terms where it has them, distinct
@@ -1031,7 +1031,7 @@ class _Translator:
         frame.covered = True
         return self.frame_item(frame, info, names, taken, (value, vars_), c.span)
 
-    def frame_item(self, frame: _Frame, info: _Formula, names: dict[int, str],
+    def frame_item(self, frame: _GuardedFrame, info: _Formula, names: dict[int, str],
                    taken: frozenset[str], value: tuple[Expr, list[_Var | None]] | None,
                    span: Span) -> _Item:
         """`r(t, Y) := F` at the frame's open points, or a havoc there."""

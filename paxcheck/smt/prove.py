@@ -46,7 +46,9 @@ class Obligation:
     verdict: str = "pending"    # 'proved' | 'cti' | 'unknown'
     reason: str = ""
     seconds: float = 0.0
-    units: int = 0              # Z3 resource units spent, the bounded hint's included
+    # Z3 units the verdict took, the hint's included; a CTI found is then
+    # minimized on a budget of its own
+    units: int = 0
     cti: CTI | None = None
 
 
@@ -304,7 +306,7 @@ class _Frame:
         return self._solver
 
 
-def _read_cti(backend: _Backend, ob: Obligation, model, pre, post, env, action) -> CTI:
+def _read_cti(backend: _Backend, kind: str, prop: str, model, pre, post, env, action) -> CTI:
     """The CTI in a model. A deterministic step's post-state is computed by
     the reference semantics from the pre-state read from the model: reading
     it from the model instead evaluates the encoded update at every point,
@@ -317,10 +319,10 @@ def _read_cti(backend: _Backend, ob: Obligation, model, pre, post, env, action) 
         succ = Evaluator(inst).execute(action.body, {p.name: a for p, a in zip(action.params, args)},
                                        pre_s)
         if len(set(succ)) == 1:
-            return CTI(inst, ob.kind, ob.property, pre_s, action.name, args, succ[0])
+            return CTI(inst, kind, prop, pre_s, action.name, args, succ[0])
     inst, pre_s, post_s, args = backend.read(model, pre, post, env, action)
     assert post_s is not None
-    return CTI(inst, ob.kind, ob.property, pre_s, action.name if action else None, args, post_s)
+    return CTI(inst, kind, prop, pre_s, action.name if action else None, args, post_s)
 
 
 def _minimized(backend: _Backend, ob: Obligation, solver: z3.Solver, cti: CTI, pre, post, env,
@@ -329,7 +331,7 @@ def _minimized(backend: _Backend, ob: Obligation, solver: z3.Solver, cti: CTI, p
     minimizing runs out or the smaller one breaks an assumed invariant."""
     if not backend.minimize(solver, pre, meter):
         return cti
-    small = _read_cti(backend, ob, solver.model(), pre, post, env, action)
+    small = _read_cti(backend, ob.kind, ob.property, solver.model(), pre, post, env, action)
     ev = Evaluator(small.instance)
     return small if all(ev.eval(p.formula, {}, small.pre) for p, _ in assumptions) else cti
 
@@ -385,11 +387,9 @@ class _BoundedStep:
         return z3val(b_not(self.backend.enc.ev(prop.formula, {}, self.ex.state, pre=self.pre)))
 
     def read(self, prop: ir.Property) -> CTI:
-        inst, pre_s, post_s, args = self.backend.read(self.solver.model(), self.pre, self.ex.state,
-                                                      self.env, self.action)
         kind = "transition" if prop.two_state else "consecution"
-        assert self.action is not None
-        return CTI(inst, kind, prop.name, pre_s, self.action.name, args, post_s)
+        return _read_cti(self.backend, kind, prop.name, self.solver.model(), self.pre,
+                         self.ex.state, self.env, self.action)
 
 
 def _bounded_hint(spec: ir.Spec, step: _BoundedStep, prop: ir.Property, invs: list[ir.Property],
@@ -502,11 +502,10 @@ def _prove(spec: ir.Spec, instance: Instance | None, rlimit: int, timeout: float
             result.obligations.append(ob)
             return
         query = [q for q in step + [goal] if q is not True]
-        everything = bg + query + [f for _, f in assumptions]
         if instance is not None:  # quantifiers expanded: a ground, decidable query
             ob.epr, ob.epr_reason = True, "finite instance"
         elif not ob.epr_reason:
-            ob.epr, ob.epr_reason = epr.is_epr(everything)
+            ob.epr, ob.epr_reason = epr.is_epr(bg + query + [f for _, f in assumptions])
         t0 = time.monotonic() - hint_seconds
         # Assumptions are added lazily: start from the goal's own invariant and
         # add whatever invariant a model breaks, until unsat (proved from a
@@ -528,8 +527,8 @@ def _prove(spec: ir.Spec, instance: Instance | None, rlimit: int, timeout: float
             solver.add(z3val(goal))
             res = meter.check(solver, units=_FRAME_SLICE)
             if res == z3.sat:
-                ob.verdict, ob.cti = "cti", _read_cti(backend, ob, solver.model(), pre, post, env,
-                                                      action)
+                ob.verdict, ob.cti = "cti", _read_cti(backend, ob.kind, ob.property, solver.model(),
+                                                      pre, post, env, action)
                 if minimize:
                     ob.cti = _minimized(backend, ob, solver, ob.cti, pre, post, env, action,
                                         assumptions, Meter(meter.limit, deadline))
@@ -574,7 +573,7 @@ def _prove(spec: ir.Spec, instance: Instance | None, rlimit: int, timeout: float
                 backend.shrink(solver, meter)
                 if meter.check(solver) == z3.sat:
                     model = solver.model()
-            cti = _read_cti(backend, ob, model, pre, post, env, action)
+            cti = _read_cti(backend, ob.kind, ob.property, model, pre, post, env, action)
             ev = Evaluator(cti.instance)
             broken = [(p, f) for p, f in assumptions if (p, f) not in chosen
                       and not ev.eval(p.formula, {}, cti.pre)]
