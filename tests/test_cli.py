@@ -56,7 +56,9 @@ def test_invariant_selection_and_violation_exit_1(model, capsys, tmp_path):
     assert "Step 1: grab(n=node0)   [by node0]" in text
     assert "+ token(node0)" in text
     trace = json.loads(out_file.read_text())
-    assert trace["violation"] == {"kind": "invariant", "property": "never", "length": 1}
+    # `never` is `forall n: node. !token(n)`: node0 holds the token
+    assert trace["violation"] == {"kind": "invariant", "property": "never", "length": 1,
+                                  "explanation": [{"in": "", "values": {"n": "node0"}}]}
     assert trace["steps"] == [{"index": 1, "action": "grab", "args": {"n": "node0"},
                                "actor": "node0",
                                "changes": {"token": {"added": [["node0"]], "removed": []}}}]
@@ -67,7 +69,9 @@ def test_two_state_property_violation(model, capsys):
     assert main(["check", str(model), "--invariant", "keeps", "--json"]) == 1
     out = json.loads(capsys.readouterr().out)
     (v,) = out["violations"]
-    assert v["violation"] == {"kind": "transition", "property": "keeps", "length": 2}
+    # `keeps` fails for node0: it held the token before the release, not after
+    assert v["violation"] == {"kind": "transition", "property": "keeps", "length": 2,
+                              "explanation": [{"in": "", "values": {"n": "node0"}}]}
     assert [s["action"] for s in v["steps"]] == ["grab", "release"]
 
 

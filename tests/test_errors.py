@@ -109,6 +109,32 @@ def test_double_semicolon():
         expected="'if', 'require', '}', a name")
 
 
+# The first mistakes of people coming from C, Python or TLA+: the error says
+# what to write instead. Columns: the caret sits where the parser fails
+# (the second character of `==`, `&&`, `||`; the first of `//`, `/\\`).
+@pytest.mark.parametrize("extra, message, line, col, expected", [
+    ("safety s: forall n: node. voted(n, n) == voted(n, n)\n",
+     "syntax error: unexpected '=': there is no '=='", 1, 40,
+     "'=' for equality ('!=' for its negation)"),
+    ("safety s: forall n: node, b: ballot. voted(n, b) && max_bal(n) = b\n",
+     "syntax error: unexpected '&': there is no '&&'", 1, 51, "'&' for and"),
+    ("safety s: forall n: node, b: ballot. voted(n, b) || max_bal(n) = b\n",
+     "syntax error: unexpected '|': there is no '||'", 1, 51, "'|' for or"),
+    ("// a comment\n", "syntax error: unexpected character '/': comments start with '#'", 1, 1,
+     "'# a comment'"),
+    ("safety s: forall n: node, b: ballot. voted(n, b) /\\ max_bal(n) = b\n",
+     "syntax error: unexpected character '/': there is no '/\\'", 1, 50, "'&' for and"),
+    ("action a(n: node) {\n  require leader := n\n}\n",
+     "syntax error: unexpected ':=': ':=' is an update, a statement of its own; a guard "
+     "compares with '='", 2, 18, "require x = y, then x := y on a line of its own"),
+    ("mutable relation flag\naction b() {\n  flag() := true\n}\n",
+     "syntax error: unexpected 'action': a relation with no arguments is declared with '()'",
+     2, 1, "mutable relation flag()"),
+])
+def test_habits_of_other_languages_say_what_to_write(extra, message, line, col, expected):
+    bad(extra, message, line, col, expected=expected)
+
+
 @pytest.mark.parametrize("extra, word, col", [
     ("sort forall\n", "forall", 6),
     ("action sort() {\n}\n", "sort", 8),

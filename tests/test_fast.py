@@ -110,13 +110,17 @@ def summary(r: RunResult) -> dict:
     return {"status": r.status, "complete": r.complete, "stop_reason": r.stop_reason,
             "distinct": r.stats.distinct, "transitions": r.stats.transitions,
             "depth": r.stats.depth,
-            "violations": [(v.kind, v.property, v.length) for v in r.violations]}
+            "violations": [(v.kind, v.property, v.length) for v in r.violations],
+            # action coverage: per ground action, the transitions it generated
+            # among those counted, so a stopped run's counts agree too
+            "fired": r.fired, "fired_total": sum(r.fired)}
 
 
 def assert_same(py: RunResult, fast: RunResult, label: str) -> None:
     """The fast engine's result is exactly the Python engine's."""
     a, b = summary(py), summary(fast)
     assert a == b, f"{label}: Python engine {a} != fast engine {b}"
+    assert a["fired_total"] == a["transitions"], f"{label}: coverage counts other transitions"
     for vp, vf in zip(py.violations, fast.violations):
         what = f"{label}: {vp.kind} violation {vp.property}"
         assert vf.steps == vp.steps, f"{what}: steps {vf.steps} != Python's {vp.steps}"

@@ -144,7 +144,10 @@ def test_cli_exit_codes_and_json(tmp_path, capsys):
     data = json.loads(capsys.readouterr().out)
     assert data["status"] == "violated" and data["exit_code"] == 1
     assert data["smallest"]["sizes"] == {"a": 1, "b": 3}
-    assert data["trace"]["violation"] == {"kind": "invariant", "property": "few", "length": 3}
+    # a=1 b=3: the three b's are marked, the second conjunct of `few` fails
+    assert data["trace"]["violation"] == {
+        "kind": "invariant", "property": "few", "length": 3,
+        "explanation": [{"in": "", "values": {"y1": "b0", "y2": "b1", "y3": "b2"}}]}
     assert data["unneeded_steps"] == []
     assert [t["status"] for t in data["tried"]] == ["holds", "holds", "holds", "violated"]
     assert main(["minimize", str(p), "--invariant", "fine"]) == 0

@@ -45,7 +45,19 @@ def test_broken_variant_fails_agreement_at_shortest_depth(capsys):
     out = json.loads(capsys.readouterr().out)
     assert out["status"] == "violated"
     (v,) = out["violations"]
+    why = v["violation"].pop("explanation")
     assert v["violation"] == {"kind": "invariant", "property": "agreement", "length": 14}
+    # the explanation names the two values and, for each, the ballot and
+    # quorum that chose it: each quorum member voted that value in that
+    # ballot in the trace
+    assert why[0] == {"in": "", "values": {"v1": "value0", "v2": "value1"}}
+    votes = {(s["args"]["n"], s["args"]["b"], s["args"]["v"]) for s in v["steps"]
+             if s["action"] == "accepted"}
+    for part, value in zip(why[1:], ("value0", "value1")):
+        assert part["in"] == f"chosen({value})"
+        members = part["values"]["q"].strip("{}").split(",")
+        assert len(members) == 2
+        assert {(n, part["values"]["b"], value) for n in members} <= votes
     actions = [s["action"] for s in v["steps"]]
     # two ballots each get a 2a with a different value, and both values are
     # accepted by a quorum: 2 proposals, 2 prepares, 4 promises, 2 accepts, 4 accepted

@@ -134,7 +134,9 @@ def test_flexible_paxos_q2_q2_fails_agreement_at_shortest_depth(capsys, tmp_path
     inst = out["instances"][0]
     assert (inst["distinct_states"], inst["transitions"], inst["depth"]) == (28_912, 135_667, 12)
     (v,) = out["violations"]
+    why = v["violation"].pop("explanation")
     assert v["violation"] == {"kind": "invariant", "property": "agreement", "length": 12}
+    assert why[0] == {"in": "", "values": {"v1": "value0", "v2": "value1"}}
     steps = v["steps"]
     assert Counter(s["action"] for s in steps) == \
         {"phase1a": 2, "phase1b": 4, "phase2a": 2, "phase2b": 4}

@@ -1,4 +1,4 @@
-"""Command line: paxcheck check | parse | prove | bmc | replay | graph | mutate | minimize.
+"""Command line: paxcheck check | parse | prove | bmc | replay | graph | mutate | minimize | test.
 
 Exit codes: 0 holds, 1 violated, 2 bad input, 3 incomplete (limit, timeout,
 interrupt).
@@ -76,6 +76,7 @@ def _build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true")
 
     _add_smt_parsers(sub)
+    _add_test_parser(sub)
 
     r = sub.add_parser("replay", help="re-validate a JSON trace against its spec and model")
     r.add_argument("trace")
@@ -183,8 +184,32 @@ def _add_smt_parsers(sub) -> None:
     b.add_argument("--trace-out", metavar="FILE")
 
 
+def _add_test_parser(sub) -> None:
+    t = sub.add_parser("test", help="run a project's expected verdicts (paxcheck.toml) for CI")
+    t.add_argument("paths", nargs="*", metavar="PATH",
+                   help="only the entries for these files or folders (without a project "
+                        "file: model files with an [expect] table)")
+    t.add_argument("--config", metavar="FILE",
+                   help="the project file (default: paxcheck.toml here or above)")
+    t.add_argument("--junit", metavar="FILE", help="write a JUnit XML report")
+    t.add_argument("--sarif", metavar="FILE", help="write a SARIF 2.1.0 report")
+    t.add_argument("--json", action="store_true", help="print the results as JSON on stdout")
+    t.add_argument("--github", action="store_true", default=None,
+                   help="GitHub annotations and step summary (default: when GITHUB_ACTIONS "
+                        "is set)")
+    t.add_argument("--no-cache", action="store_true",
+                   help="run every entry, even those whose inputs have not changed")
+    t.add_argument("--jobs", type=positive_int, metavar="N",
+                   help="entries run in parallel (default: the number of cores)")
+    t.add_argument("--slow", action="store_true", help="also run entries marked slow")
+    t.add_argument("--list", action="store_true", help="list the entries and exit")
+
+
 def _dispatch(args: argparse.Namespace) -> int:
     """Run one subcommand."""
+    if args.command == "test":
+        from paxcheck.cli import ci
+        return ci.cmd_test(args)
     if args.command in ("prove", "bmc"):
         from paxcheck.cli import smt
         return smt.cmd_prove(args) if args.command == "prove" else smt.cmd_bmc(args)

@@ -5,22 +5,23 @@ import argparse
 import json
 import sys
 import time
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from typing import Any
 
 from paxcheck import budget
 from paxcheck.cli.options import output_dir, write_output
 from paxcheck.config.model import FairnessSetting, load_model
 from paxcheck.errors import PaxError, read_input
-from paxcheck.ground.ground import ground
-from paxcheck.ground.temporal import FAIRNESS_SETTINGS, live_set
+from paxcheck.ground.temporal import FAIRNESS_SETTINGS
 from paxcheck.lang import ir
 from paxcheck.lang.typecheck import load_spec
-from paxcheck.outcome import EXIT_OK, Verdict, combine, exit_code
-from paxcheck.search.api import Checks, Limits, RunResult, Stats, Stop, peak_rss_bytes, run
+from paxcheck.outcome import EXIT_OK, Verdict, exit_code
+from paxcheck.search.api import Checks, Limits, Stats, Stop, peak_rss_bytes
+from paxcheck.tools.check import EarlyStop, ModelCheck, check_model
+from paxcheck.tools.coverage import describe as coverage_text
 from paxcheck.traces import itf, msc, slicing
 from paxcheck.traces import trace as T
-from paxcheck.traces.replay import replay, validate_lasso
+from paxcheck.traces.replay import replay
 
 
 def _peak_rss_mb() -> float:
@@ -33,14 +34,6 @@ def _progress(stats: Stats, queued: int) -> None:
           f"({stats.rate:,.0f} states/s)", file=sys.stderr, flush=True)
 
 
-@dataclass(frozen=True)
-class _EarlyStop:
-    """A limit or Ctrl-C before an instance's search could begin."""
-    instance: str | None    # None: while the model itself was being built
-    stop: Stop
-    stage: str
-
-
 def cmd_check(args: argparse.Namespace) -> int:
     """`paxcheck check`: every instance of a model through one engine."""
     t0 = time.monotonic()
@@ -48,9 +41,9 @@ def cmd_check(args: argparse.Namespace) -> int:
         with budget.in_force(Limits(None, args.timeout, args.max_memory), t0):
             model = load_model(args.model)
     except budget.LimitReached as lr:
-        return _report_early(args, _EarlyStop(None, lr.stop, lr.stage))
+        return _report_early(args, EarlyStop(None, lr.stop, lr.stage))
     except KeyboardInterrupt:
-        return _report_early(args, _EarlyStop(None, Stop.interrupted(), "loading the model"))
+        return _report_early(args, EarlyStop(None, Stop.interrupted(), "loading the model"))
     spec = model.spec
     props = tuple(args.properties) if args.properties else model.config.properties
     spec.properties_named(props)
@@ -98,45 +91,20 @@ def cmd_check(args: argparse.Namespace) -> int:
                        expected="--no-symmetry, or --engine fast or python")
     say(f"engine:    {args.engine}"
         + (f", symmetry over {', '.join(sym_sorts)}" if sym_sorts else ""))
-    results: list[RunResult] = []
-    early: _EarlyStop | None = None
-    with budget.in_force(limits, t0):
-        for inst in model.instances:
-            say(f"instance:  {inst.describe()}")
-            stage = "grounding"
-            try:
-                g = ground(inst)
-                symmetry = None
-                if sym_sorts:
-                    from paxcheck.config.symmetry import Symmetry
-                    stage = "building the symmetry group"
-                    symmetry = Symmetry.build(inst, g.layout, sym_sorts,
-                                              None if args.symmetry else model.config.symmetry_span)
-                    say(f"symmetry:  {symmetry.order} permutations; counts are orbits")
-                live = live_set(g, live_names, fairness) if live_names else None
-                stage = "generating code"   # the search reports its own stops
-                res = run(g, limits, checks, engine=args.engine, workers=args.workers,
-                          symmetry=symmetry, progress=progress, live=live)
-            except budget.LimitReached as lr:
-                early = _EarlyStop(inst.describe(), lr.stop, lr.stage)
-                break
-            except KeyboardInterrupt:
-                early = _EarlyStop(inst.describe(), Stop.interrupted(), stage)
-                break
-            results.append(res)
-            if res.verdict is not Verdict.HOLDS:
-                break
-    verdict = combine([r.verdict for r in results] + ([Verdict.INCOMPLETE] if early else []))
+    checked = check_model(model, props, limits, checks, liveness=live_names, fairness=fairness,
+                          symmetry=sym_sorts, symmetry_span_from_model=not args.symmetry,
+                          engine=args.engine, workers=args.workers, progress=progress,
+                          say=say, start=t0)
+    results, early, traces = checked.results, checked.early, checked.traces
+    verdict = checked.verdict
     code = exit_code(verdict)
-    traces = [(r, v, T.from_violation(r.ground, v)) for r in results for v in r.violations]
-    for _, _, tr in traces:
-        if tr.loop is not None:   # soundness: the evaluator agrees before anything is shown
-            ok = validate_lasso(tr, fairness)
-            if not ok.ok:
-                raise AssertionError(f"internal error: a lasso the checker found fails "
-                                     f"re-validation: {ok.message}")
+    coverage = checked.coverage
+    never = [c.action for c in coverage if c.never]
+    if never and verdict is Verdict.HOLDS:
+        print(f"warning: action{'s' if len(never) > 1 else ''} {', '.join(never)} never "
+              "fired: what holds may hold vacuously", file=sys.stderr)
     if traces:
-        _, _, first = traces[0]
+        _, first = traces[0]
         data = T.dumps(T.to_json(first, spec.file, model.path))
         if args.trace_out:
             write_output(args.trace_out, data)
@@ -147,21 +115,23 @@ def cmd_check(args: argparse.Namespace) -> int:
             write_output(out / "trace.itf.json", itf.dumps(itf.to_itf(first, spec.file, model.path)))
             write_output(out / "msc.svg", msc.to_svg(first))
     if args.json:
-        out_json = _result_json(model.path, spec.file, props, results, traces, verdict,
-                                args.engine, sym_sorts, early)
+        out_json = _result_json(checked, verdict, args.engine, sym_sorts)
         out_json["liveness"] = list(live_names)
         out_json["fairness"] = {f.name: (fairness[f.name].kind if f.name in fairness else f.kind)
                                 for f in spec.fairness}
         if skipped is not None:
             out_json["liveness_skipped"] = skipped
         if args.slice:
-            for v, (_, _, tr) in zip(out_json["violations"], traces):
+            for v, (_, tr) in zip(out_json["violations"], traces):
                 v["unneeded_steps"] = list(slicing.unneeded_steps(tr))
         print(json.dumps(out_json, indent=2))
         return code
-    for _, _, tr in traces:
+    for _, tr in traces:
         print()
         print(slicing.to_text(tr) if args.slice else T.to_text(tr), end="")
+    for _, tr in checked.witnesses:
+        print()
+        print(T.to_text(tr), end="")
     print()
     total = Stats()
     for r in results:
@@ -172,7 +142,7 @@ def cmd_check(args: argparse.Namespace) -> int:
     if verdict is Verdict.HOLDS:
         print("Result: all properties hold (exhaustive search).")
     elif verdict is Verdict.VIOLATED:
-        names = ", ".join(sorted({v.property or "deadlock" for r in results for v in r.violations}))
+        names = ", ".join(checked.violated + [f"{p} (never reached)" for p in checked.unreached])
         print(f"Result: VIOLATED: {names}")
     elif early is not None:
         print(f"Result: INCOMPLETE ({early.stop.text} while {early.stage} instance "
@@ -185,6 +155,9 @@ def cmd_check(args: argparse.Namespace) -> int:
     print(f"  depth            {total.depth}")
     print(f"  time             {total.elapsed:.2f} s ({total.rate:,.0f} states/s)")
     print(f"  peak memory      {_peak_rss_mb():,.0f} MB")
+    if coverage:
+        print("  actions          (ground instances that fired / all)")
+        print(coverage_text(coverage, "    "), end="")
     if args.trace_out and traces:
         print(f"  trace written to {args.trace_out}")
     if args.emit and traces:
@@ -216,7 +189,7 @@ def _symmetry_sorts(args: argparse.Namespace, model) -> tuple[str, ...]:
     return model.config.symmetry
 
 
-def _report_early(args: argparse.Namespace, early: _EarlyStop) -> int:
+def _report_early(args: argparse.Namespace, early: EarlyStop) -> int:
     """A check that stopped before any instance was built: exit 3."""
     code = exit_code(Verdict.INCOMPLETE)
     if args.json:
@@ -229,10 +202,10 @@ def _report_early(args: argparse.Namespace, early: _EarlyStop) -> int:
     return code
 
 
-def _result_json(model: str, spec: str, props: tuple[str, ...], results: list[RunResult],
-                 traces: list, verdict: Verdict, engine: str = "fast",
-                 symmetry: tuple[str, ...] = (), early: _EarlyStop | None = None
-                 ) -> dict[str, Any]:
+def _result_json(checked: ModelCheck, verdict: Verdict, engine: str = "fast",
+                 symmetry: tuple[str, ...] = ()) -> dict[str, Any]:
+    results, early = checked.results, checked.early
+    spec, model = checked.model.spec.file, checked.model.path
     instances = [{
         "instance": r.instance.describe(),
         "status": r.status,
@@ -254,11 +227,15 @@ def _result_json(model: str, spec: str, props: tuple[str, ...], results: list[Ru
         "exit_code": exit_code(verdict),
         "model": model,
         "spec": spec,
-        "properties": list(props),
+        "properties": list(checked.properties),
         "engine": engine,
         "symmetry": list(symmetry),
         "instances": instances,
-        "violations": [T.to_json(tr, spec, model) for _, _, tr in traces],
+        "violations": [T.to_json(tr, spec, model) for _, tr in checked.traces],
+        "witnesses": [T.to_json(tr, spec, model) for _, tr in checked.witnesses],
+        "unreached": checked.unreached,
+        "coverage": [{"action": c.action, "ground": c.ground, "fired": c.fired,
+                      "transitions": c.transitions} for c in checked.coverage],
         "peak_memory_mb": round(_peak_rss_mb(), 1),
     }
 

@@ -8,26 +8,14 @@ from typing import Any
 
 from paxcheck.cli.options import write_output
 from paxcheck.errors import PaxError
-from paxcheck.lang import ir
 from paxcheck.lang.typecheck import load_spec
 from paxcheck.outcome import Verdict, exit_code
 from paxcheck.semantics.state import immutable_view, views_json
-from paxcheck.smt.prove import CTI, ProofResult, prove, validate_cti
+from paxcheck.smt.prove import CTI, ProofResult, prove, validate_ctis
 from paxcheck.traces import trace as T
-from paxcheck.traces.trace import Trace
 
 
 # ---- prove ------------------------------------------------------------------
-def cti_trace(cti: CTI, spec: ir.Spec) -> Trace:
-    """A counterexample to induction as a one-step (or initial) Trace."""
-    kind = "transition" if cti.kind == "transition" else "invariant"
-    if cti.kind == "initiation":
-        return T.from_steps(cti.instance, kind, cti.property, cti.post)
-    assert cti.pre is not None and cti.action is not None
-    return T.from_steps(cti.instance, kind, cti.property, cti.pre,
-                        [(cti.action, cti.args, cti.post)])
-
-
 def _immutables(cti: CTI) -> dict[str, Any]:
     return views_json(immutable_view(cti.instance))
 
@@ -56,7 +44,7 @@ def cti_text(cti: CTI, spec) -> str:
         lines.append("  immutable:")
         for view in views:
             lines += _wrapped(view.facts(), "    ")
-    body = T.to_text(cti_trace(cti, spec)).splitlines()[1:]
+    body = T.to_text(T.from_cti(cti)).splitlines()[1:]
     body = [ln.replace("State 0 (initial)", "Pre-state" if cti.kind != "initiation"
                        else "Initial state") for ln in body]
     return "\n".join(lines + body) + "\n"
@@ -64,7 +52,7 @@ def cti_text(cti: CTI, spec) -> str:
 
 def cti_json(cti: CTI, spec, spec_path: str) -> dict[str, Any]:
     """A counterexample to induction in the JSON of `prove --json`."""
-    tr = T.to_json(cti_trace(cti, spec), spec_path, "")
+    tr = T.to_json(T.from_cti(cti), spec_path, "")
     return {"kind": cti.kind, "property": cti.property, "action": cti.action,
             "instance": tr["instance"], "immutable": _immutables(cti),
             "pre": tr["initial"] if cti.kind != "initiation" else None,
@@ -87,14 +75,8 @@ def cmd_prove(args: argparse.Namespace) -> int:
         instance = model.instances[0]
     res = prove(spec, instance, args.rlimit, args.timeout, tuple(args.without),
                 not args.no_minimize)
-    problems = {}
-    for ob in res.obligations:
-        if ob.cti is not None:
-            bad = validate_cti(spec, ob.cti, res.invariants)
-            if bad:  # never print a CTI that the reference semantics refutes
-                problems[ob.name] = bad
-                ob.verdict, ob.reason = "unknown", f"spurious counterexample: {bad}"
-    code = exit_code(Verdict(res.status))
+    validate_ctis(res)   # never print a CTI the reference semantics refutes
+    code = exit_code(res.verdict)
     if args.json:
         print(json.dumps(_proof_json(res, spec, code, args.rlimit), indent=2))
         return code

@@ -17,6 +17,8 @@ else:  # pragma: no cover
     import tomli as tomllib
 
 from paxcheck.budget import checkpoint
+from paxcheck.config import expect
+from paxcheck.config.expect import Expectation
 from paxcheck.config.instance import Instance
 from paxcheck.errors import PaxError, Span, read_input
 from paxcheck.lang import ir
@@ -58,6 +60,7 @@ class Model:
     spec: ir.Spec
     instances: tuple[Instance, ...]
     config: CheckConfig
+    expect: Expectation | None = None   # the model's [expect] table (config/expect.py)
 
 
 class _Locator:
@@ -130,7 +133,7 @@ def _clip(text: str, n: int = 200) -> str:
 def build_model(data: dict[str, Any], path: str, text: str = "") -> Model:
     """A Model from a model file's parsed TOML table (`text` locates errors)."""
     loc = _Locator(path, text)
-    known = {"spec", "sorts", "immutable", "check", "symmetry", "fairness"}
+    known = {"spec", "sorts", "immutable", "check", "symmetry", "fairness", "expect"}
     for key in data:
         if key not in known:
             raise loc.error(f"unknown key '{key}'", None, key, _keys(known))
@@ -208,7 +211,40 @@ def build_model(data: dict[str, Any], path: str, text: str = "") -> Model:
         from paxcheck.config import symmetry  # numba is imported only by models that use symmetry
         for inst in instances:
             symmetry.validate(inst, config.symmetry, config.symmetry_span, text or None)
-    return Model(path, spec, tuple(instances), config)
+    return Model(path, spec, tuple(instances), config, _expectation(loc, spec, data))
+
+
+def _expectation(loc: _Locator, spec: ir.Spec, data: dict[str, Any]) -> Expectation | None:
+    """The model's [expect] table: what `paxcheck test` requires of it."""
+    tbl = data.get("expect")
+    if tbl is None:
+        return None
+    if not isinstance(tbl, dict):
+        raise loc.error("[expect] must be a table", None, "expect",
+                        '[expect] with violates = "NAME" or expect = "holds"')
+    for key in tbl:
+        if key not in expect.KEYS or key in ("min_score", "cti"):
+            raise loc.error(f"unknown key '{key}' in [expect]", "expect", key,
+                            "'allow_unfired', 'expect', 'max_steps', 'violates'")
+    exp = expect.read(tbl, lambda msg, key, want: loc.error(msg, "expect", key, want))
+    check_names(exp, spec, lambda msg, key, want: loc.error(msg, "expect", key, want))
+    return exp
+
+
+def check_names(exp: Expectation | None, spec: ir.Spec, error: expect.Error) -> None:
+    """The properties and actions an expectation names are the spec's."""
+    if exp is None:
+        return
+    for p in exp.properties:
+        known = spec.property_map if exp.outcome == "cti" else \
+            {**spec.property_map, **spec.liveness_map, "deadlock": None}
+        if p not in known:
+            raise error(f"unknown property '{p}' (not in {spec.file})",
+                        "violates" if exp.outcome == "violated" else "cti", _keys(known))
+    for a in exp.allow_unfired:
+        if a != "*" and a not in spec.action_map:
+            raise error(f"unknown action '{a}' (not in {spec.file})", "allow_unfired",
+                        _keys(spec.action_map))
 
 
 def _keys(names) -> str:

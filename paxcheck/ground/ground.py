@@ -108,7 +108,7 @@ def check_size(inst: Instance) -> None:
         if worst is None or size > worst[0]:
             worst = (size, f"action '{action.name}'", action.span)
     for prop in spec.properties:
-        size = _expanded(inst, prop.formula)
+        size = _expanded(inst, prop.checked)
         terms += size
         if worst is None or size > worst[0]:
             worst = (size, f"property '{prop.name}'", prop.span)

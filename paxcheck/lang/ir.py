@@ -232,13 +232,32 @@ class Action:
 @dataclass(frozen=True)
 class Property:
     name: str
-    kind: str  # 'safety' | 'invariant' (one-state) | 'transition' (two-state)
+    kind: str  # 'safety' | 'invariant' (one-state) | 'transition' (two-state) | 'sometimes'
     formula: Expr
     span: Span = NO_SPAN
 
     @property
     def two_state(self) -> bool:
         return self.kind == "transition"
+
+    @property
+    def reach(self) -> bool:
+        """A reachability property (`sometimes`): it holds when some
+        reachable state satisfies the formula, so a search looks for a
+        witness instead of a violation."""
+        return self.kind == "sometimes"
+
+    @property
+    def checked(self) -> Expr:
+        """What a search tests in every state: the formula, or for a
+        `sometimes` its negation, so the engines' one loop serves both (a
+        state that fails `checked` is a violation, or a witness)."""
+        return Not(self.formula, self.span) if self.reach else self.formula
+
+    @property
+    def inductive(self) -> bool:
+        """Whether the property is a candidate invariant for `prove`."""
+        return not self.reach
 
 
 @dataclass(frozen=True)

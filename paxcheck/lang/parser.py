@@ -429,8 +429,46 @@ def _syntax_error(exc: UnexpectedInput, text: str, file: str,
         what, width, expected = str(exc), 1, None
     if line is None or line < 1:
         line, col = 1, 1
+    hint = _hint(text, line, col)
+    if hint is not None:
+        what, expected = f"{what}: {hint[0]}", hint[1]
     return PaxError(f"syntax error: {what}", Span(file, line, col, line, col + width),
                     expected=expected, source=text)
+
+
+# The first mistakes of people who write C, Python or TLA+ (the character
+# sequence at the error, what to say, what to write instead).
+_HABITS = (
+    ("==", "there is no '=='", "'=' for equality ('!=' for its negation)"),
+    ("&&", "there is no '&&'", "'&' for and"),
+    ("||", "there is no '||'", "'|' for or"),
+    ("//", "comments start with '#'", "'# a comment'"),
+    ("/*", "comments start with '#'", "'# a comment' on each line"),
+    ("/\\", "there is no '/\\'", "'&' for and"),
+    ("\\/", "there is no '\\/'", "'|' for or"),
+)
+
+
+def _hint(text: str, line: int, col: int) -> tuple[str, str] | None:
+    """What to write instead, when the error sits at a habit of another
+    language: `==`, `&&`, `||`, `//` comments, `:=` in a guard, a symbol
+    declared with no parentheses."""
+    lines = text.splitlines()
+    if not 1 <= line <= len(lines):
+        return None
+    src = lines[line - 1]
+    at = src[col - 1:]
+    for seq, what, instead in _HABITS:
+        if at.startswith(seq) or (col > 1 and src[col - 2:].startswith(seq)):
+            return what, instead
+    if at.startswith(":=") and re.match(r"\s*(require|if|else\s+if)\b", src):
+        return ("':=' is an update, a statement of its own; a guard compares with '='",
+                "require x = y, then x := y on a line of its own")
+    before = "\n".join(lines[:line - 1] + [src[:col - 1]]).rstrip()
+    m = re.search(r"\b((?:(?:im)?mutable\s+)?(relation|message)\s+[A-Za-z_]\w*)$", before)
+    if m:
+        return (f"a {m.group(2)} with no arguments is declared with '()'", f"{m.group(1)}()")
+    return None
 
 
 def _acceptable(parser: Lark, text: str, pos: int, fallback) -> set[str]:

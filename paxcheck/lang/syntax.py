@@ -203,7 +203,7 @@ class ActionDeclS:
 
 @dataclass(frozen=True)
 class PropertyDeclS:
-    kind: str  # 'safety' | 'invariant' | 'transition'
+    kind: str  # 'safety' | 'invariant' | 'transition' | 'sometimes'
     name: str
     formula: ExprS
     span: Span

@@ -27,6 +27,7 @@ from paxcheck.errors import PaxError
 from paxcheck.outcome import Verdict
 
 __all__ = ["ENGINES", "Checks", "Engine", "Limits", "Progress", "RunResult", "StateGraph", "Stats",
+           "reach_names",
            "graph_arrays",
            "Stop", "StopReason", "Violation", "Visitor", "make_engine", "over_limit",
            "peak_rss_bytes", "realize", "run"]
@@ -63,7 +64,9 @@ MAX_OBSERVED = 63
 class Violation:
     """A path from an initial state to a violation: packed states (a real
     execution, also under symmetry) and the ground action of each step."""
-    kind: str  # 'invariant' | 'transition' | 'deadlock' | 'liveness'
+    # 'invariant' | 'transition' | 'deadlock' | 'liveness', or 'witness': a
+    # path to a state satisfying a `sometimes` property (RunResult.witnesses)
+    kind: str
     property: str | None
     states: tuple[Any, ...]
     steps: tuple[int, ...]   # ground action ids; len(states) == len(steps) + 1
@@ -138,14 +141,31 @@ class RunResult:
     complete: bool = True
     stop: Stop | None = None   # why an incomplete run stopped
     graph: StateGraph | None = None   # with Checks.graph, when complete
+    # per ground action (by id), the transitions it generated among those
+    # counted in stats.transitions: action coverage (tools/coverage.py)
+    fired: list[int] = field(default_factory=list)
+    # the reachability (`sometimes`) properties checked, and a shortest
+    # witness path of each one reached (kind 'invariant': its last state
+    # fails the property's `checked` formula, as a violation's does)
+    reach: tuple[str, ...] = ()
+    witnesses: list[Violation] = field(default_factory=list)
 
     @property
     def instance(self) -> Any:
         return self.ground.inst
 
     @property
+    def unreached(self) -> tuple[str, ...]:
+        """The `sometimes` properties no reachable state satisfies: known
+        only once the search is complete."""
+        if not self.complete:
+            return ()
+        found = {w.property for w in self.witnesses}
+        return tuple(p for p in self.reach if p not in found)
+
+    @property
     def verdict(self) -> Verdict:
-        if self.violations:
+        if self.violations or self.unreached:
             return Verdict.VIOLATED
         return Verdict.HOLDS if self.complete else Verdict.INCOMPLETE
 
@@ -182,6 +202,14 @@ class Engine(Protocol):
             progress_every: float = 2.0) -> RunResult: ...
 
     def close(self) -> None: ...
+
+
+def reach_names(ground: GroundInstance, checks: Checks) -> frozenset[str]:
+    """The reachability properties among those a run checks: a state that
+    fails their `checked` formula is a witness, recorded once, and the
+    search goes on."""
+    pm = ground.spec.property_map
+    return frozenset(p for p in checks.properties if pm[p].reach)
 
 
 def make_engine(kind: str, ground: GroundInstance, *, workers: int | None = None,

@@ -5,6 +5,7 @@ from __future__ import annotations
 import time
 from array import array
 from collections.abc import Callable, Sequence
+from dataclasses import replace
 from typing import TYPE_CHECKING, Any, Protocol, cast
 
 from paxcheck import budget
@@ -24,6 +25,7 @@ from paxcheck.search.api import (
     Visitor,
     graph_arrays,
     over_limit,
+    reach_names,
     realize,
 )
 
@@ -70,7 +72,7 @@ class PythonKernel:
         """prop's test: f(s) for a one-state property, f(p, s) for a
         two-state one; True when it holds."""
         if prop.name not in self._preds:
-            g = self.grounder.formula(prop.formula, {}, "s")
+            g = self.grounder.formula(prop.checked, {}, "s")
             params = "p, s" if prop.two_state else "s"
             src = f"def _pred({params}):\n    return bool({self.grounder.emit(g)})\n"
             self._preds[prop.name] = cast(Callable[..., bool], self._run(src, "_pred"))
@@ -138,6 +140,7 @@ def breadth_first(ground: GroundInstance, kernel: Kernel, limits: Limits, checks
     start = time.monotonic()
     stats = Stats()
     result = RunResult(ground, stats)
+    fired = result.fired = [0] * len(ground.ground_actions)
     states: list[Any] = []
     index: dict[Any, int] = {}
     parent = array("q")
@@ -146,6 +149,8 @@ def breadth_first(ground: GroundInstance, kernel: Kernel, limits: Limits, checks
     invariants = [(p.name, kernel.predicate(p)) for p in props if not p.two_state]
     transition_props = [(p.name, kernel.predicate(p)) for p in props if p.two_state]
     violated: set[str] = set()
+    reach = reach_names(ground, checks)
+    result.reach = tuple(p for p in checks.properties if p in reach)
     canon = symmetry.canon if symmetry is not None else None
     succ = kernel.successors
     if checks.graph and canon is not None:
@@ -183,7 +188,11 @@ def breadth_first(ground: GroundInstance, kernel: Kernel, limits: Limits, checks
         elif extra is not None:
             gs.append(extra[0])
             ss.append(extra[1])
-        result.violations.append(Violation(kind, name, tuple(ss), tuple(gs)))
+        found = Violation(kind, name, tuple(ss), tuple(gs))
+        if name in reach:
+            result.witnesses.append(replace(found, kind="witness"))
+            return False
+        result.violations.append(found)
         return not checks.keep_going
 
     def add(t: Any, p: int, g: int) -> bool:
@@ -244,6 +253,8 @@ def breadth_first(ground: GroundInstance, kernel: Kernel, limits: Limits, checks
             out = succ(s)
             # with symmetry: the (action, successor) pairs of the representative s
             stats.transitions += len(out)
+            for g, _ in out:
+                fired[g] += 1
             if edges is not None:
                 edges[0].append(sum(1 for _, t in out if t != s))
             if not out and checks.deadlock and record("deadlock", None, i):

@@ -34,7 +34,7 @@ class ReferenceKernel:
 
     def predicate(self, prop: ir.Property) -> Callable[..., bool]:
         """prop's test by the evaluator: f(s), or f(p, s) for a two-state one."""
-        ev, f = self.ev, prop.formula
+        ev, f = self.ev, prop.checked
         if prop.two_state:
             return lambda p, s: bool(ev.eval(f, {}, s, pre=p))
         return lambda s: bool(ev.eval(f, {}, s))

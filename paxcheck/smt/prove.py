@@ -15,6 +15,7 @@ import z3
 
 from paxcheck.config.instance import NONE, Instance
 from paxcheck.lang import ir
+from paxcheck.outcome import Verdict
 from paxcheck.semantics.evaluate import Evaluator, RefState
 from paxcheck.smt.epr import EprChecker
 from paxcheck.smt.finite import GroundEncoder, b_not, z3val
@@ -72,6 +73,10 @@ class ProofResult:
         if any(o.verdict != "proved" for o in self.obligations):
             return "unknown"
         return "proved"
+
+    @property
+    def verdict(self) -> Verdict:
+        return Verdict(self.status)
 
 
 class _Backend:
@@ -474,7 +479,8 @@ def _prove(spec: ir.Spec, instance: Instance | None, rlimit: int, timeout: float
            without: tuple[str, ...], minimize: bool, only: tuple[str, ...] | None) -> ProofResult:
     deadline = time.monotonic() + timeout if timeout is not None else None
     backend: _Backend = _GroundBackend(instance) if instance else _FOBackend(spec)
-    invs = [p for p in spec.properties if not p.two_state and p.name not in without]
+    invs = [p for p in spec.properties
+            if not p.two_state and p.inductive and p.name not in without]
     trans = [p for p in spec.properties if p.two_state and p.name not in without]
     result = ProofResult(spec, "instance" if instance else "unbounded", tuple(p.name for p in invs))
     bg = [f for f in backend.background() if f is not True]
@@ -666,3 +672,17 @@ def validate_cti(spec: ir.Spec, cti: CTI, invariants: tuple[str, ...]) -> str | 
         return f"{cti.action} does not lead from the pre-state to the post-state"
     holds = ev.eval(prop.formula, {}, cti.post, pre=cti.pre)
     return None if not holds else "the post-state satisfies the property"
+
+
+def validate_ctis(res: ProofResult) -> dict[str, str]:
+    """Re-check every CTI of a proof with the reference evaluator; an
+    obligation whose CTI it refutes becomes unknown (a CTI that is not one
+    is never shown). Returns obligation name -> what was wrong."""
+    problems = {}
+    for ob in res.obligations:
+        if ob.cti is not None:
+            bad = validate_cti(res.spec, ob.cti, res.invariants)
+            if bad:
+                problems[ob.name] = bad
+                ob.verdict, ob.reason = "unknown", f"spurious counterexample: {bad}"
+    return problems

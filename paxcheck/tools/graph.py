@@ -114,7 +114,7 @@ def build_graph(model: Model, properties: tuple[str, ...] | None = None,
     for k, inst in enumerate(model.instances):
         gi = ground(inst)
         evaluator = Evaluator(inst)
-        invariants = [(p.name, _holds(evaluator, p.formula)) for p in ev_props]
+        invariants = [(p.name, _holds(evaluator, p.checked)) for p in ev_props]
         builder = _GraphBuilder(g, gi, f"i{k}." if many else "", invariants)
         left = max_states - total_states
         res = run(gi, Limits(max_states=left), Checks(props, keep_going=True),

@@ -60,8 +60,9 @@ from paxcheck.errors import PaxError, Span, read_input
 from paxcheck.ground.ground import GroundInstance, ground
 from paxcheck.lang import ir
 from paxcheck.lang.typecheck import load_spec_text
-from paxcheck.search.api import Checks, Limits, run
+from paxcheck.search.api import Checks, Limits, RunResult, run
 from paxcheck.search.python import PythonKernel
+from paxcheck.tools.coverage import action_coverage
 
 DEFAULT_MAX_STATES = 1_000_000
 DEFAULT_TIMEOUT = 60.0
@@ -232,6 +233,7 @@ class Result:
     new_steps: int = 0               # state changes only the mutant makes
     lost_states: int = 0             # reachable in the original only
     lost_steps: int = 0              # state changes only the original makes
+    fired: tuple[str, ...] = ()      # a complete check: the actions that fired
 
 
 def _is_literal(e: ir.Expr) -> bool:
@@ -531,14 +533,19 @@ def _classify(res: Result) -> str:
 
 
 def check_spec(spec: ir.Spec, model: Model, budget: Budget, engine: str = "python",
-               behaviour: Callable[[int, Result], Behaviour] | None = None) -> Result:
+               behaviour: Callable[[int, Result], Behaviour] | None = None,
+               must_fire: frozenset[str] = frozenset()) -> Result:
     """Check a spec (the original or a mutant) on the model's instances;
     with `behaviour` (instance index, result -> a Behaviour visitor), a
-    survivor is also compared with the original in the same runs."""
+    survivor is also compared with the original in the same runs. A
+    mutant is killed as `paxcheck test` would fail it: a property violated,
+    a `sometimes` property never reached, or an action of `must_fire` (those
+    the original fires) that never fires."""
     start = time.monotonic()
     props = model.config.properties
     total = Result("survived")
     visitors: list[Behaviour] = []
+    runs: list[RunResult] = []
     for k, inst in enumerate(model.instances):
         left = budget.timeout - (time.monotonic() - start)
         if left <= 0:
@@ -558,8 +565,17 @@ def check_spec(spec: ir.Spec, model: Model, budget: Budget, engine: str = "pytho
         if not res.complete:
             total.status, total.reason = "out-of-budget", res.stop_reason
             break
+        if res.unreached:
+            total.status, total.property, total.kind = "killed", res.unreached[0], "unreached"
+            break
+        runs.append(res)
         if visitor is not None:
             visitors.append(visitor)
+    if total.status == "survived":
+        total.fired = tuple(c.action for c in action_coverage(runs) if not c.never)
+        never = [a for a in sorted(must_fire) if a not in total.fired]
+        if never:
+            total.status, total.property, total.kind = "killed", never[0], "unfired"
     if total.status == "survived" and behaviour is not None:
         for visitor in visitors:
             visitor.finish()
@@ -569,10 +585,11 @@ def check_spec(spec: ir.Spec, model: Model, budget: Budget, engine: str = "pytho
 
 
 def _init_worker(model: Model, budget: Budget, original_spec: ir.Spec,
-                 original_states: list[frozenset[int]], engine: str) -> None:
+                 original_states: list[frozenset[int]], engine: str,
+                 must_fire: frozenset[str]) -> None:
     _WORKER.clear()
     _WORKER.update(model=model, budget=budget, spec=original_spec, states=original_states,
-                   engine=engine)
+                   engine=engine, must_fire=must_fire)
 
 
 def _original_successors(k: int) -> Callable[[int], list[tuple[int, int]]]:
@@ -593,7 +610,7 @@ def _check_mutant(job: tuple[int, str, str]) -> tuple[int, Result]:
         return Behaviour(_original_successors(k), _WORKER["states"][k], res)
     try:
         spec = load_spec_text(text, file)
-        res = check_spec(spec, model, budget, _WORKER["engine"], behaviour)
+        res = check_spec(spec, model, budget, _WORKER["engine"], behaviour, _WORKER["must_fire"])
     except PaxError as err:
         res = Result("error", reason=err.message)
     except Exception as err:  # noqa: BLE001 - one broken mutant must not stop the run
@@ -675,7 +692,7 @@ def run_mutants(spec_path: str | Path, model_path: str | Path, budget: Budget = 
     jobs = [(m.id, m.text, str(spec_path)) for m in report.mutants if not m.skipped]
     done = 0
     if report.workers <= 1 or len(jobs) <= 1:
-        _init_worker(model, budget, spec, original_states, engine)
+        _init_worker(model, budget, spec, original_states, engine, frozenset(original.fired))
         for job in jobs:
             mid, res = _check_mutant(job)
             report.results[mid] = res
@@ -686,7 +703,8 @@ def run_mutants(spec_path: str | Path, model_path: str | Path, budget: Budget = 
         methods = multiprocessing.get_all_start_methods()
         ctx = multiprocessing.get_context("fork" if "fork" in methods else None)
         with ctx.Pool(report.workers, _init_worker,
-                      (model, budget, spec, original_states, engine)) as pool:
+                      (model, budget, spec, original_states, engine,
+                       frozenset(original.fired))) as pool:
             for mid, res in pool.imap_unordered(_check_mutant, jobs):
                 report.results[mid] = res
                 done += 1
@@ -699,6 +717,10 @@ def run_mutants(spec_path: str | Path, model_path: str | Path, budget: Budget = 
 # ---- output --------------------------------------------------------------------------
 def _verdict(r: Result) -> str:
     if r.status == "killed":
+        if r.kind == "unreached":
+            return f"killed by {r.property} (never reached)"
+        if r.kind == "unfired":
+            return f"killed: action {r.property} never fires"
         what = r.property if r.kind != "deadlock" else "deadlock"
         return f"killed by {what} ({r.length} step{'s' if r.length != 1 else ''})"
     if r.status == "survived":

@@ -209,6 +209,8 @@ def build_chart(trace: Trace) -> Chart:
         band = f"deadlock: state {trace.length} has no successor"
     elif trace.kind == "transition":
         band = f"step {trace.length} breaks '{trace.property}'"
+    elif trace.kind == "witness":
+        band = f"state {trace.length} satisfies '{trace.property}'"
     else:
         band = f"state {trace.length} violates '{trace.property}'"
     title = (f"{Path(spec.file).name}: {trace.kind} '{trace.property or 'deadlock'}' "

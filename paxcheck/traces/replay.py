@@ -68,15 +68,21 @@ def replay(path: str | Path) -> ReplayResult:
         ok = not successors(ev, state)
     elif prop not in inst.spec.property_map:
         return ReplayResult(False, f"unknown property {prop!r}", len(steps))
-    elif kind == "transition":
-        ok = bool(steps) and not ev.eval(inst.spec.property_map[prop].formula, {}, state, pre=prev)
-    else:
-        ok = not ev.eval(inst.spec.property_map[prop].formula, {}, state)
-    if not ok:
-        return ReplayResult(False, f"the last state does not violate {prop or 'deadlock freedom'}",
+    elif (kind == "witness") != inst.spec.property_map[prop].reach:
+        return ReplayResult(False, f"a {kind} trace cannot be one of the "
+                                   f"{inst.spec.property_map[prop].kind} property {prop!r}",
                             len(steps))
+    elif kind == "transition":
+        ok = bool(steps) and not ev.eval(inst.spec.property_map[prop].checked, {}, state, pre=prev)
+    else:
+        ok = not ev.eval(inst.spec.property_map[prop].checked, {}, state)
+    if not ok:
+        missed = "satisfy" if kind == "witness" else "violate"
+        return ReplayResult(False, f"the last state does not {missed} "
+                                   f"{prop or 'deadlock freedom'}", len(steps))
     return ReplayResult(True, f"trace valid: {len(steps)} steps, "
-                              f"{T.describe_violation(kind, prop, inst.spec)} violated")
+                              f"{T.describe_violation(kind, prop, inst.spec)} "
+                              f"{'reached' if kind == 'witness' else 'violated'}")
 
 
 def check_lasso(inst: Instance, fairness: Mapping[str, FairnessSetting], states: list[RefState],

@@ -53,7 +53,7 @@ def _violates(ev: Evaluator, trace: T.Trace, calls) -> bool:
     if trace.kind == "deadlock":
         return any(not successors(ev, s) for _, s in frontier)
     assert trace.property is not None
-    formula = trace.spec.property_map[trace.property].formula
+    formula = trace.spec.property_map[trace.property].checked
     if trace.kind == "transition":
         return bool(calls) and any(not ev.eval(formula, {}, s, pre=p) for p, s in frontier)
     return any(not ev.eval(formula, {}, s) for _, s in frontier)

@@ -11,11 +11,13 @@ from typing import TYPE_CHECKING, Any
 from paxcheck.config.instance import Instance
 from paxcheck.lang import ir
 from paxcheck.semantics.evaluate import RefState
+from paxcheck.semantics.explain import Binding, explain
 from paxcheck.semantics.state import state_view, views_json
 
 if TYPE_CHECKING:  # annotations only: a CTI's trace needs neither engine
     from paxcheck.ground.ground import GroundInstance
     from paxcheck.search.api import Violation
+    from paxcheck.smt.prove import CTI
 
 FORMAT = "paxcheck-trace"
 VERSION = 1
@@ -82,6 +84,33 @@ def from_violation(ground: GroundInstance, v: Violation) -> Trace:
                       v.binding)
 
 
+def explanation(trace: Trace) -> tuple[Binding, ...]:
+    """The quantifier values that make the trace's property false in its
+    last state (true, for a witness): semantics/explain.py."""
+    if trace.property is None or trace.kind not in ("invariant", "transition", "witness") \
+            or trace.property not in trace.spec.property_map:
+        return ()
+    from paxcheck.semantics.evaluate import Evaluator
+    states = [trace.initial] + [st.state for st in trace.steps]
+    prop = trace.spec.property_map[trace.property]
+    pre = states[-2] if prop.two_state and len(states) > 1 else None
+    ev = Evaluator(trace.instance)
+    want = trace.kind == "witness"
+    if bool(ev.eval(prop.formula, {}, states[-1], pre)) != want:
+        return ()   # a trace that does not end where it says: replay reports it
+    return explain(ev, prop.formula, states[-1], want, pre)
+
+
+def from_cti(cti: CTI) -> Trace:
+    """A counterexample to induction as a one-step (or initial) Trace."""
+    kind = "transition" if cti.kind == "transition" else "invariant"
+    if cti.kind == "initiation":
+        return from_steps(cti.instance, kind, cti.property, cti.post)
+    assert cti.pre is not None and cti.action is not None
+    return from_steps(cti.instance, kind, cti.property, cti.pre,
+                      [(cti.action, cti.args, cti.post)])
+
+
 # ---- state rendering --------------------------------------------------------
 def state_json(inst: Instance, state: RefState) -> dict[str, Any]:
     return views_json(state_view(inst, state))
@@ -119,6 +148,9 @@ def to_json(trace: Trace, spec_path: str, model_path: str) -> dict[str, Any]:
     if trace.loop is not None:
         violation["loop"] = trace.loop
         violation["binding"] = dict(trace.binding)
+    why = explanation(trace)
+    if why:
+        violation["explanation"] = [{"in": b.context, "values": dict(b.values)} for b in why]
     return {
         "format": FORMAT,
         "version": VERSION if trace.loop is None else LASSO_VERSION,
@@ -177,6 +209,9 @@ def to_text(trace: Trace) -> str:
                 f"step{'s' if trace.loop != 1 else ''}, then "
                 + (f"a cycle of {cyc} step{'s' if cyc != 1 else ''} forever" if cyc
                    else "stuttering forever"))
+    elif trace.kind == "witness":
+        head = (f"Witness: {what} reached after "
+                f"{trace.length} step{'s' if trace.length != 1 else ''}")
     else:
         head = (f"Counterexample: {what} "
                 f"violated after {trace.length} step{'s' if trace.length != 1 else ''}")
@@ -219,6 +254,11 @@ def to_text(trace: Trace) -> str:
         lines.append(f"  State {trace.length} has no successor.")
     elif trace.kind == "transition":
         lines.append(f"  Step {trace.length} breaks '{trace.property}'.")
+    elif trace.kind == "witness":
+        lines.append(f"  State {trace.length} satisfies '{trace.property}'.")
     else:
         lines.append(f"  State {trace.length} violates '{trace.property}'.")
+    why = explanation(trace)
+    if why:
+        lines.append("  Because: " + "; ".join(b.show() for b in why) + ".")
     return "\n".join(lines) + "\n"

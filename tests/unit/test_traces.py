@@ -81,5 +81,7 @@ def test_a_trace_round_trips_through_its_file(tmp_path: Path) -> None:
     assert (back.initial, [s.state for s in back.steps]) == (s0, [s1, s2])
     assert back.steps == tr.steps and back.property == "one_up"
     assert "State 2 violates 'one_up'." in T.to_text(back)
-    assert json.loads(path.read_text())["violation"] == {"kind": "invariant",
-                                                         "property": "one_up", "length": 2}
+    # n1 and n2 are both up in the last state: the values that break one_up
+    assert json.loads(path.read_text())["violation"] == {
+        "kind": "invariant", "property": "one_up", "length": 2,
+        "explanation": [{"in": "", "values": {"a": "n1", "b": "n2"}}]}

@@ -357,11 +357,11 @@ def generate(inst: Instance, properties: tuple[str, ...], layout: Layout | None 
                        expected="fewer --invariant names, or --engine python")
     pred_lines = ["def _inv(s):", "    m = 0"]
     for i, prop in enumerate(invs):
-        pred_lines.append(f"    if not ({g.emit(g.formula(prop.formula, {}, 's'))}):")
+        pred_lines.append(f"    if not ({g.emit(g.formula(prop.checked, {}, 's'))}):")
         pred_lines.append(f"        m |= {1 << i}")
     pred_lines += ["    return m", "", "def _trans(p, s):", "    m = 0"]
     for i, prop in enumerate(trans):
-        pred_lines.append(f"    if not ({g.emit(g.formula(prop.formula, {}, 's'))}):")
+        pred_lines.append(f"    if not ({g.emit(g.formula(prop.checked, {}, 's'))}):")
         pred_lines.append(f"        m |= {1 << i}")
     pred_lines += ["    return m", "", "def _obs(s):", "    m = 0"]
     assert len(observe) <= 63

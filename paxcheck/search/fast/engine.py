@@ -20,7 +20,7 @@ import os
 import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -39,6 +39,7 @@ from paxcheck.search.api import (
     Visitor,
     graph_arrays,
     over_limit,
+    reach_names,
     realize,
 )
 from paxcheck.search.fast import codegen
@@ -181,10 +182,13 @@ class FastEngine:
         start = time.monotonic()
         stats = Stats()
         result = RunResult(g, stats)
+        self._fired = np.zeros(len(g.ground_actions), np.int64)
         store = StateStore(k.nwords, bits=g.layout.bits)
         self.store = store
         self.levels = [0]
         violated: set[str] = set()
+        reach = reach_names(g, checks)
+        result.reach = tuple(p for p in checks.properties if p in reach)
         inv_names, tr_names = k.invariant_names, k.transition_names
         pending: list[tuple[str, str | None, int, tuple[int, np.ndarray] | None]] = []
         # with checks.graph: edge arrays (src, gid, dst) and label arrays, per part
@@ -196,8 +200,13 @@ class FastEngine:
         def finish(complete: bool, stop: Stop | None, distinct: int | None = None) -> RunResult:
             stats.distinct = len(store) if distinct is None else distinct
             stats.elapsed = time.monotonic() - start
+            result.fired = self._fired.tolist()
             for kind, name, src, extra in pending:
-                result.violations.append(self._violation(kind, name, src, extra))
+                found = self._violation(kind, name, src, extra)
+                if name in reach:
+                    result.witnesses.append(replace(found, kind="witness"))
+                else:
+                    result.violations.append(found)
             result.complete = complete and not result.violations
             result.stop = stop
             if self._edges is not None and result.complete:
@@ -211,7 +220,7 @@ class FastEngine:
                 return False
             violated.add(key)
             pending.append((kind, name, src, extra))
-            return not checks.keep_going
+            return not checks.keep_going and name not in reach
 
         # initial states, one at a time as the Python engine adds them
         init_rows = []
@@ -285,15 +294,18 @@ class FastEngine:
         starts = np.concatenate(([0], np.cumsum(p.fan[:p.hi - p.lo])))
         for ev in self._events(p, new_pos, inv, before, limits, checks):
             src = ev.src - p.lo
-            done = stats.transitions + int(starts[src + 1])   # this source's successors count
+            counted = int(starts[src + 1])   # through this source's successors, as in the loop
+            done = stats.transitions + counted
             if ev.kind == "limit":
                 stats.transitions = done
+                self._count_fired(p, counted)
                 self._visit(visitor, p, base, idx, new, ev.j)
                 assert limits.max_states is not None
                 return Stop.state_limit(limits.max_states), limits.max_states
             extra = None if ev.kind == "deadlock" else (ev.gid, ev.row)
             if record(ev.kind, ev.prop, base + ev.src, extra):
                 stats.transitions = done
+                self._count_fired(p, counted)
                 if ev.kind == "invariant":
                     stats.depth = level + 1
                     made = np.count_nonzero(new[:ev.j + 1])
@@ -306,6 +318,7 @@ class FastEngine:
                     self._visit(visitor, p, base, idx, new, int(starts[src]))
                 return None, before + int(made)
         stats.transitions += p.n
+        self._count_fired(p, p.n)
         self._visit(visitor, p, base, idx, new, p.n)
         if self._edges is not None:
             edst = idx[:p.n]
@@ -316,6 +329,11 @@ class FastEngine:
             if len(new_pos):
                 self._observe(np.ascontiguousarray(p.out[new_pos]))
         return None
+
+    def _count_fired(self, p: _Part, upto: int) -> None:
+        """Add the part's first `upto` transitions to the per-action counts."""
+        if upto:
+            self._fired += np.bincount(p.gids[:upto], minlength=len(self._fired))
 
     def _observe(self, fresh: np.ndarray) -> None:
         """Label new states (rows in index order) with the observed atoms."""

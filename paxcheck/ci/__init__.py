@@ -1,0 +1,1 @@
+"""CI mode: project files, `paxcheck test`, its cache and reports."""
