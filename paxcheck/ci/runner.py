@@ -134,7 +134,8 @@ def _check(item: Item, root: Path) -> Outcome:
     from paxcheck.search.api import Checks, Limits
     from paxcheck.tools.check import check_model
     model = load_model(root / item.path)
-    exp = item.expect if item.explicit else (model.expect or item.expect)
+    # one model's entry, then the model's own [expect], then a glob's default
+    exp = (item.expect if item.explicit else None) or model.expect or item.expect
     if exp is None:
         raise PaxError("no expectation: the model has no [expect] table and its project "
                        "entry states none", Span(str(root / item.path), 1, 1, 1, 2),
