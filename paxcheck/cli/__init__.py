@@ -92,7 +92,9 @@ def _build_parser() -> argparse.ArgumentParser:
     mn.add_argument("--timeout", type=positive_float, metavar="S",
                     help="time limit per configuration")
     mn.add_argument("--json", action="store_true", help="print the result as JSON on stdout")
-    engine_option(mn, "python")   # many small configurations: a kernel compile each costs more
+    # the fast engine: a configuration's kernel is compiled once per machine
+    # (search/fast/llvm.compile_cached), so the many small ones cost little
+    engine_option(mn)
     workers_option(mn)
 
     g = sub.add_parser("graph", help="export the reachable state graph (DOT or GraphML)")
@@ -125,6 +127,10 @@ def _build_parser() -> argparse.ArgumentParser:
     m.add_argument("--fail-under", type=float, metavar="SCORE",
                    help="exit 1 when the mutation score is below SCORE (0 to 1)")
     m.add_argument("--json", action="store_true", help="print the report as JSON on stdout")
+    shown = m.add_mutually_exclusive_group()
+    shown.add_argument("--progress", action="store_true",
+                       help="progress lines on stderr even when it is not a terminal (CI logs)")
+    shown.add_argument("--no-progress", action="store_true", help="no progress on stderr")
     engine_option(m)
     return ap
 

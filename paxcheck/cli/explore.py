@@ -316,7 +316,9 @@ def cmd_mutate(args: argparse.Namespace) -> int:
         if op not in M.OPERATORS:
             raise PaxError(f"unknown mutation operator '{op}' (one of: {', '.join(M.OPERATORS)})")
     budget = M.Budget(args.max_states or M.DEFAULT_MAX_STATES, args.timeout or M.DEFAULT_TIMEOUT)
-    progress = M.print_progress if (sys.stderr.isatty() and not args.json) else None
+    tty = sys.stderr.isatty()
+    progress = (M.print_progress if tty else M.Progress()) \
+        if args.progress or (tty and not args.json and not args.no_progress) else None
     report = M.run_mutants(args.spec, args.model, budget, args.workers,
                            tuple(args.operators) if args.operators else M.OPERATORS, progress,
                            tuple(args.properties) if args.properties else None, args.engine)

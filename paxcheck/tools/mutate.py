@@ -829,5 +829,21 @@ def to_json(report: Report, original_text: str) -> dict[str, Any]:
 
 
 def print_progress(done: int, total: int) -> None:
+    """On a terminal: one line, rewritten in place."""
     print(f"\r  ... {done}/{total} mutants checked", end="" if done < total else "\n",
           file=sys.stderr, flush=True)
+
+
+class Progress:
+    """Off a terminal (a CI log): a line every `every` seconds and at the end."""
+
+    def __init__(self, every: float = 5.0) -> None:
+        self.every, self.start = every, time.monotonic()
+        self.next = self.start + every
+
+    def __call__(self, done: int, total: int) -> None:
+        now = time.monotonic()
+        if now >= self.next or done == total:
+            print(f"  ... {done}/{total} mutants checked, {now - self.start:.0f} s",
+                  file=sys.stderr, flush=True)
+            self.next = now + self.every

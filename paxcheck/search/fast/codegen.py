@@ -32,7 +32,7 @@ from paxcheck.ground.layout import Layout
 from paxcheck.lang import ir
 from paxcheck.search.fast.canon import SIGNATURES as CANON_SIGNATURES
 from paxcheck.search.fast.canon import canon_source
-from paxcheck.search.fast.llvm import INT, MAT, ROW, Compiled, Table, Unit
+from paxcheck.search.fast.llvm import INT, MAT, ROW, Compiled, Table, compile_cached
 
 if TYPE_CHECKING:
     from paxcheck.config.symmetry import Symmetry
@@ -403,7 +403,6 @@ def load(inst: Instance, properties: tuple[str, ...], layout: Layout | None = No
     and observed atoms)."""
     src, facts, tables = generate(inst, properties, layout, symmetry, observe)
     sigs = {**_SIGNATURES, **(CANON_SIGNATURES if symmetry is not None else {})}
-    unit = Unit(src, facts["nwords"], tables, sigs)
     return Kernel(facts["nwords"], facts["ntemps"], facts["max_fanout"],
                   facts["ground_actions"], facts["invariants"], facts["transitions"], src,
-                  Compiled(unit, opt), symmetry is not None)
+                  compile_cached(src, facts["nwords"], tables, sigs, opt), symmetry is not None)

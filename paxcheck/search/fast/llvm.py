@@ -18,7 +18,10 @@ from __future__ import annotations
 
 import ast
 import ctypes
+import hashlib
+import os
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import llvmlite.binding as llvm
@@ -29,6 +32,11 @@ I1 = ir.IntType(1)
 PTR = I64.as_pointer()
 
 _initialized = False
+
+
+def _target_machine(opt: int) -> Any:
+    target = llvm.Target.from_default_triple()
+    return target.create_target_machine(opt=opt, codemodel="jitdefault")
 
 
 def _init() -> None:
@@ -358,19 +366,33 @@ class Compiled:
     instcombine, CFG simplification and DCE, then codegen at -O1. On the
     Paxos kernels it gets ~80% of -O2's speed for half the compile time
     (Multi-Paxos: 7 s instead of 15 s), and expanding states is not what
-    bounds the engine: inserting them into the store is."""
+    bounds the engine: inserting them into the store is.
 
-    def __init__(self, unit: Unit, opt: int = 1) -> None:
+    The module is compiled to an object file, which the JIT then loads:
+    the one path for fresh code and for code from the kernel cache
+    (`compile_cached`), so a cached kernel is exactly the code a fresh
+    compile would run."""
+
+    def __init__(self, obj: bytes) -> None:
         _init()
-        target = llvm.Target.from_default_triple()
-        self.tm = target.create_target_machine(opt=opt, codemodel="jitdefault")
+        self.tm = _target_machine(1)
+        self.engine = llvm.create_mcjit_compiler(llvm.parse_assembly(""), self.tm)
+        self.engine.add_object_file(llvm.ObjectFileRef.from_data(obj))
+        self.engine.finalize_object()
+        self.object = obj
+
+    @staticmethod
+    def build(unit: Unit, opt: int = 1) -> bytes:
+        """The object code of a Unit."""
+        _init()
+        tm = _target_machine(opt)
         mod = llvm.parse_assembly(str(unit.module))
         mod.verify()
         if opt >= 2:
-            pb = llvm.create_pass_builder(self.tm, llvm.create_pipeline_tuning_options(speed_level=opt))
+            pb = llvm.create_pass_builder(tm, llvm.create_pipeline_tuning_options(speed_level=opt))
             pb.getModulePassManager().run(mod, pb)
         elif opt == 1:
-            pb = llvm.create_pass_builder(self.tm, llvm.create_pipeline_tuning_options(speed_level=0))
+            pb = llvm.create_pass_builder(tm, llvm.create_pipeline_tuning_options(speed_level=0))
             fpm = llvm.create_new_function_pass_manager()
             fpm.add_sroa_pass()
             fpm.add_instruction_combine_pass()
@@ -379,10 +401,81 @@ class Compiled:
             for f in mod.functions:
                 if not f.is_declaration:
                     fpm.run(f, pb)
-        self.engine = llvm.create_mcjit_compiler(mod, self.tm)
-        self.engine.finalize_object()
-        self.module = mod
+        return bytes(tm.emit_object(mod))
 
     def function(self, name: str, restype: Any, argtypes: Any) -> Any:
         addr = self.engine.get_function_address(name)
         return ctypes.CFUNCTYPE(restype, *argtypes)(addr)
+
+
+# ---- the kernel cache ------------------------------------------------------------
+def cache_dir() -> Path | None:
+    """Where compiled kernels are kept: $PAXCHECK_KERNEL_CACHE (`off`: no
+    cache), else $XDG_CACHE_HOME/paxcheck/kernels, else
+    ~/.cache/paxcheck/kernels."""
+    env = os.environ.get("PAXCHECK_KERNEL_CACHE")
+    if env == "off":
+        return None
+    if env:
+        return Path(env)
+    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    return Path(base) / "paxcheck" / "kernels"
+
+
+def _key(source: str, nwords: int, tables: dict[str, Table],
+         signatures: dict[str, tuple[tuple[str, ...], str]], opt: int) -> str:
+    """What the machine code depends on: the kernel source and its tables,
+    this lowering (this file's own text), the LLVM build and the host CPU."""
+    h = hashlib.sha256()
+    for part in (Path(__file__).read_bytes(), source.encode(), repr(nwords).encode(),
+                 repr(sorted((k, t.values, t.width, t.boolean) for k, t in tables.items())).encode(),
+                 repr(sorted(signatures.items())).encode(), repr(opt).encode(),
+                 repr(llvm.llvm_version_info).encode(), llvm.get_process_triple().encode(),
+                 llvm.get_host_cpu_name().encode(), llvm.get_host_cpu_features().flatten().encode()):
+        h.update(len(part).to_bytes(8, "little"))
+        h.update(part)
+    return h.hexdigest()
+
+
+def compile_cached(source: str, nwords: int, tables: dict[str, Table],
+                   signatures: dict[str, tuple[tuple[str, ...], str]], opt: int = 1) -> Compiled:
+    """The kernel's machine code, from the cache when an identical kernel
+    was compiled before on this machine (lowering and LLVM skipped), else
+    compiled and stored. A cache that cannot be read or written is ignored:
+    it only saves time."""
+    _init()
+    where = cache_dir()
+    path = where / f"{_key(source, nwords, tables, signatures, opt)}.o" if where else None
+    if path is not None:
+        obj = _read_object(path)
+        if obj is not None:
+            return Compiled(obj)
+    obj = Compiled.build(Unit(source, nwords, tables, signatures), opt)
+    if path is not None:
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            tmp = path.with_suffix(f".{os.getpid()}.tmp")
+            tmp.write_bytes(_MAGIC + hashlib.sha256(obj).digest() + obj)
+            os.replace(tmp, path)
+        except OSError:
+            pass
+    return Compiled(obj)
+
+
+# a cache file: this header, the SHA-256 of the object code, the object code.
+# LLVM crashes on a damaged object file, so nothing reaches it unchecked.
+_MAGIC = b"paxcheck-kernel-1\n"
+
+
+def _read_object(path: Path) -> bytes | None:
+    """The object code of a cache file, or None when it is absent,
+    unreadable, truncated or damaged."""
+    try:
+        data = path.read_bytes()
+    except OSError:
+        return None
+    head = len(_MAGIC) + 32
+    if not data.startswith(_MAGIC) or len(data) <= head:
+        return None
+    obj = data[head:]
+    return obj if hashlib.sha256(obj).digest() == data[len(_MAGIC):head] else None
