@@ -141,8 +141,11 @@ def test_parse_summary(capsys):
     props = [(p["name"], p["kind"]) for p in out["properties"]]
     assert props[:3] == [("agreement", "safety"), ("validity", "safety"),
                          ("stability", "transition")]
-    # the rest are the auxiliary invariants of the inductive proof
-    assert len(props) == 14 and {k for _, k in props[3:]} == {"invariant"}
+    # then the reachability properties, and the auxiliary invariants of the
+    # inductive proof
+    assert props[3:6] == [("can_choose", "sometimes"), ("votes_after_promise", "sometimes"),
+                          ("adopts_reported_vote", "sometimes")]
+    assert len(props) == 17 and {k for _, k in props[6:]} == {"invariant"}
     msgs = [s["name"] for s in out["symbols"] if s["message"]]
     assert msgs == ["one_a", "one_b", "two_a", "two_b"]
 

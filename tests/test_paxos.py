@@ -31,10 +31,21 @@ def test_paxos_cli_exit_0_and_json(capsys):
     assert main(["check", "models/paxos.toml", "--json"]) == 0
     out = json.loads(capsys.readouterr().out)
     assert out["status"] == "holds"
-    # every property of the spec: the three safety properties and the eleven
-    # auxiliary invariants, all checked on every reachable state
-    assert out["properties"][:3] == ["agreement", "validity", "stability"]
-    assert len(out["properties"]) == 14
+    # every property of the spec: the three safety properties, the three
+    # reachability properties and the eleven auxiliary invariants, all
+    # checked on every reachable state
+    assert out["properties"][:6] == ["agreement", "validity", "stability", "can_choose",
+                                     "votes_after_promise", "adopts_reported_vote"]
+    assert len(out["properties"]) == 17
+    # each reached, with a shortest witness. A vote after a promise: propose,
+    # prepare, 2 promises (a quorum, for the 2a), accept, accepted: 6; a
+    # choice takes a second vote: 7. Adopting a reported vote needs every
+    # node's promise of b2 to report v in b1: propose, prepare b1, 2
+    # promises, accept, 3 votes (the third node votes without promising),
+    # then prepare b2, 3 promises, accept: 8 + 5 = 13.
+    assert out["unreached"] == []
+    assert {w["violation"]["property"]: w["violation"]["length"] for w in out["witnesses"]} \
+        == {"votes_after_promise": 6, "can_choose": 7, "adopts_reported_vote": 13}
     inst = out["instances"][0]
     assert (inst["distinct_states"], inst["transitions"], inst["depth"]) == (323_940, 1_475_464, 26)
     assert out["violations"] == []

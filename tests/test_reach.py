@@ -73,7 +73,7 @@ def test_witness_trace_is_shown_and_replays(model, tmp_path, capsys):
     assert not replay(path).ok
     assert main(["check", str(model)]) == 1
     text = capsys.readouterr().out
-    assert "Witness: sometimes property 'at_top' reached after 3 steps" in text
+    assert "  reached          at_top (3 steps), reset_from_top (4 steps)" in text
     assert "Result: VIOLATED: impossible (never reached)" in text
 
 

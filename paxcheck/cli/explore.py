@@ -129,9 +129,6 @@ def cmd_check(args: argparse.Namespace) -> int:
     for _, tr in traces:
         print()
         print(slicing.to_text(tr) if args.slice else T.to_text(tr), end="")
-    for _, tr in checked.witnesses:
-        print()
-        print(T.to_text(tr), end="")
     print()
     total = Stats()
     for r in results:
@@ -155,6 +152,10 @@ def cmd_check(args: argparse.Namespace) -> int:
     print(f"  depth            {total.depth}")
     print(f"  time             {total.elapsed:.2f} s ({total.rate:,.0f} states/s)")
     print(f"  peak memory      {_peak_rss_mb():,.0f} MB")
+    if checked.witnesses:
+        print("  reached          " + ", ".join(f"{tr.property} ({tr.length} steps)"
+                                              for _, tr in checked.witnesses)
+              + "; shortest witness traces in --json")
     if coverage:
         print("  actions          (ground instances that fired / all)")
         print(coverage_text(coverage, "    "), end="")
