@@ -30,19 +30,14 @@ from __future__ import annotations
 import glob
 import os
 import re
-import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-if sys.version_info >= (3, 11):
-    import tomllib
-else:  # pragma: no cover
-    import tomli as tomllib
-
 from paxcheck.config import expect
 from paxcheck.config.expect import Expectation
-from paxcheck.errors import PaxError, Span, read_input
+from paxcheck.config.model import read_toml
+from paxcheck.errors import PaxError, Span
 
 PROJECT_FILE = "paxcheck.toml"
 KINDS = ("check", "prove", "mutate")
@@ -138,14 +133,7 @@ class _Entries:
 
 def load(path: Path) -> Project:
     """Read a project file; every path in it must exist."""
-    text = read_input(path, "project")
-    try:
-        data = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
-        m = re.search(r"\(at line (\d+), column (\d+)\)", str(exc))
-        line, col = (int(m.group(1)), int(m.group(2))) if m else (1, 1)
-        raise PaxError(f"invalid TOML: {re.sub(r' [(]at .*[)]', '', str(exc))}",
-                       Span(str(path), line, col, line, col + 1), "a TOML file", text) from None
+    data, text = read_toml(path, "project")
     ent = _Entries(str(path), text)
     root = path.resolve().parent
     for key in data:

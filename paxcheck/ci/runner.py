@@ -229,8 +229,7 @@ def _prove(item: Item, root: Path) -> Outcome:
     spec = load_spec(root / item.path)
     spec.properties_named(item.without)
     exp = item.expect or Expectation("proved")
-    for p in exp.properties:
-        spec.properties_named([p])
+    spec.properties_named(exp.properties)
     inputs = {item.path: digest(root / item.path)}
     instance = None
     if item.model is not None:

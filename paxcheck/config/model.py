@@ -102,9 +102,16 @@ class _Locator:
 
 def load_model(path: str | Path) -> Model:
     """Read and validate a model file; errors point at its lines."""
-    text = read_input(path, "model")
+    data, text = read_toml(path, "model")
+    return build_model(data, str(path), text)
+
+
+def read_toml(path: str | Path, what: str) -> tuple[dict[str, Any], str]:
+    """A TOML file (a model, a project file) as (table, text); invalid TOML
+    is a PaxError at the line and column tomllib names."""
+    text = read_input(path, what)
     try:
-        data = tomllib.loads(text)
+        return tomllib.loads(text), text
     except tomllib.TOMLDecodeError as exc:
         m = re.search(r"\(at line (\d+), column (\d+)\)", str(exc))
         if m:
@@ -117,7 +124,6 @@ def load_model(path: str | Path) -> Model:
         msg = re.sub(r"\s*\(at (line \d+, column \d+|end of document)\)", "", str(exc))
         raise PaxError(f"invalid TOML: {msg}", Span(str(path), line, col, line, col + 1),
                        "a TOML file (key = value, [table])", text) from None
-    return build_model(data, str(path), text)
 
 
 # subsets "majority" / { subsets = K } may make (each becomes an element)
