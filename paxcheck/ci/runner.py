@@ -133,6 +133,7 @@ def _check(item: Item, root: Path) -> Outcome:
     from paxcheck.config.model import check_names, load_model
     from paxcheck.search.api import Checks, Limits
     from paxcheck.tools.check import check_model
+    from paxcheck.tools.coverage import unfired
     model = load_model(root / item.path)
     # one model's entry, then the model's own [expect], then a glob's default
     exp = (item.expect if item.explicit else None) or model.expect or item.expect
@@ -181,14 +182,11 @@ def _check(item: Item, root: Path) -> Outcome:
     elif exp.outcome == "holds":
         if failed:
             problems.append("expected every property to hold, but " + ", ".join(_failed_names(res)))
-        if "*" not in exp.allow_unfired:
-            for c in res.coverage:
-                if c.never and c.action not in exp.allow_unfired:
-                    problems.append(f"action '{c.action}' never fired")
-                    findings.append(Finding("paxcheck/unfired-action",
-                                            f"action '{c.action}' never fires in {item.path}: "
-                                            "what holds may hold vacuously",
-                                            Location.of(c.span, root)))
+        for c in unfired(res.coverage, exp.allow_unfired):
+            problems.append(f"action '{c.action}' never fired")
+            findings.append(Finding("paxcheck/unfired-action",
+                                    f"action '{c.action}' never fires in {item.path}: "
+                                    "what holds may hold vacuously", Location.of(c.span, root)))
     else:
         for name in exp.properties:
             if name not in failed:

@@ -19,6 +19,7 @@ from paxcheck.outcome import EXIT_OK, Verdict, exit_code
 from paxcheck.search.api import Checks, Limits, Stats, Stop, peak_rss_bytes
 from paxcheck.tools.check import EarlyStop, ModelCheck, check_model
 from paxcheck.tools.coverage import describe as coverage_text
+from paxcheck.tools.coverage import unfired
 from paxcheck.traces import itf, msc, slicing
 from paxcheck.traces import trace as T
 from paxcheck.traces.replay import replay
@@ -99,7 +100,7 @@ def cmd_check(args: argparse.Namespace) -> int:
     verdict = checked.verdict
     code = exit_code(verdict)
     coverage = checked.coverage
-    never = [c.action for c in coverage if c.never]
+    never = [c.action for c in unfired(coverage)]
     if never and verdict is Verdict.HOLDS:
         print(f"warning: action{'s' if len(never) > 1 else ''} {', '.join(never)} never "
               "fired: what holds may hold vacuously", file=sys.stderr)

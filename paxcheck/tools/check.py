@@ -7,6 +7,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import cached_property
 
 from paxcheck import budget
 from paxcheck.config.model import FairnessSetting, Model
@@ -56,7 +57,7 @@ class ModelCheck:
         """The `sometimes` properties no state of a complete run satisfies."""
         return sorted({p for r in self.results for p in r.unreached})
 
-    @property
+    @cached_property   # read by the warning, the report and the JSON alike
     def coverage(self) -> tuple[ActionCoverage, ...]:
         return action_coverage(self.results)
 

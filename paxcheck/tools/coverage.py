@@ -45,9 +45,12 @@ def action_coverage(results: Sequence[RunResult]) -> tuple[ActionCoverage, ...]:
                  for a in spec.actions)
 
 
-def unfired(coverage: Sequence[ActionCoverage], allowed: Sequence[str] = ()) -> list[str]:
-    """The actions that never fired, less those allowed not to."""
-    return [c.action for c in coverage if c.never and c.action not in allowed]
+def unfired(coverage: Sequence[ActionCoverage], allowed: Sequence[str] = ()
+            ) -> list[ActionCoverage]:
+    """The actions that never fired, less those allowed not to (`"*"`: any)."""
+    if "*" in allowed:
+        return []
+    return [c for c in coverage if c.never and c.action not in allowed]
 
 
 def describe(coverage: Sequence[ActionCoverage], indent: str = "  ") -> str:
