@@ -145,7 +145,7 @@ class RunResult:
     # counted in stats.transitions: action coverage (tools/coverage.py)
     fired: list[int] = field(default_factory=list)
     # the reachability (`sometimes`) properties checked, and a shortest
-    # witness path of each one reached (kind 'invariant': its last state
+    # witness path of each one reached (kind 'witness': its last state
     # fails the property's `checked` formula, as a violation's does)
     reach: tuple[str, ...] = ()
     witnesses: list[Violation] = field(default_factory=list)
@@ -204,12 +204,12 @@ class Engine(Protocol):
     def close(self) -> None: ...
 
 
-def reach_names(ground: GroundInstance, checks: Checks) -> frozenset[str]:
-    """The reachability properties among those a run checks: a state that
-    fails their `checked` formula is a witness, recorded once, and the
-    search goes on."""
+def reach_names(ground: GroundInstance, checks: Checks) -> tuple[str, ...]:
+    """The reachability properties among those a run checks, in order: a
+    state that fails their `checked` formula is a witness, recorded once,
+    and the search goes on."""
     pm = ground.spec.property_map
-    return frozenset(p for p in checks.properties if pm[p].reach)
+    return tuple(p for p in checks.properties if pm[p].reach)
 
 
 def make_engine(kind: str, ground: GroundInstance, *, workers: int | None = None,

@@ -149,8 +149,7 @@ def breadth_first(ground: GroundInstance, kernel: Kernel, limits: Limits, checks
     invariants = [(p.name, kernel.predicate(p)) for p in props if not p.two_state]
     transition_props = [(p.name, kernel.predicate(p)) for p in props if p.two_state]
     violated: set[str] = set()
-    reach = reach_names(ground, checks)
-    result.reach = tuple(p for p in checks.properties if p in reach)
+    reach = result.reach = reach_names(ground, checks)
     canon = symmetry.canon if symmetry is not None else None
     succ = kernel.successors
     if checks.graph and canon is not None:

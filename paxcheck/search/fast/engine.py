@@ -187,8 +187,7 @@ class FastEngine:
         self.store = store
         self.levels = [0]
         violated: set[str] = set()
-        reach = reach_names(g, checks)
-        result.reach = tuple(p for p in checks.properties if p in reach)
+        reach = result.reach = reach_names(g, checks)
         inv_names, tr_names = k.invariant_names, k.transition_names
         pending: list[tuple[str, str | None, int, tuple[int, np.ndarray] | None]] = []
         # with checks.graph: edge arrays (src, gid, dst) and label arrays, per part
