@@ -1,4 +1,5 @@
-"""Command line: paxcheck check | parse | prove | bmc | replay | graph | mutate | minimize | test.
+"""Command line: paxcheck check | parse | prove | bmc | infer | replay | graph | mutate | minimize |
+test.
 
 Exit codes: 0 holds, 1 violated, 2 bad input, 3 incomplete (limit, timeout,
 interrupt).
@@ -76,6 +77,7 @@ def _build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true")
 
     _add_smt_parsers(sub)
+    _add_infer_parser(sub)
     _add_test_parser(sub)
 
     r = sub.add_parser("replay", help="re-validate a JSON trace against its spec and model")
@@ -190,6 +192,31 @@ def _add_smt_parsers(sub) -> None:
     b.add_argument("--trace-out", metavar="FILE")
 
 
+def _add_infer_parser(sub) -> None:
+    i = sub.add_parser("infer", help="find auxiliary invariants that prove the safety "
+                                     "properties for every size")
+    i.add_argument("spec")
+    i.add_argument("--model", action="append", default=[], metavar="MODEL.toml",
+                   help="a small model of the spec whose reachable states the candidates "
+                        "are learnt from (repeatable; default: the models of this spec in "
+                        "the models/ folder beside the spec's folder)")
+    i.add_argument("--ignore-invariants", action="store_true",
+                   help="start from the safety properties alone: the spec's own invariant "
+                        "declarations are neither candidates nor kept")
+    i.add_argument("--max-vars", type=positive_int, default=5, metavar="N",
+                   help="variables per candidate at most (default 5)")
+    i.add_argument("--max-literals", type=positive_int, default=3, metavar="N",
+                   help="literals per candidate clause at most (default 3)")
+    i.add_argument("--max-states", type=positive_int, default=20_000, metavar="N",
+                   help="states read per instance and template (evenly spaced; default 20,000)")
+    i.add_argument("--rlimit", type=positive_int, default=DEFAULT_RLIMIT, metavar="UNITS",
+                   help=f"Z3 resource units per query (default {DEFAULT_RLIMIT:,})")
+    i.add_argument("--timeout", type=positive_float, default=None, metavar="S",
+                   help="seconds for the whole run, a safety net (default: none)")
+    i.add_argument("--out", metavar="FILE", help="write the spec with the invariants added")
+    i.add_argument("--json", action="store_true")
+
+
 def _add_test_parser(sub) -> None:
     t = sub.add_parser("test", help="run a project's expected verdicts (paxcheck.toml) for CI")
     t.add_argument("paths", nargs="*", metavar="PATH",
@@ -216,6 +243,9 @@ def _dispatch(args: argparse.Namespace) -> int:
     if args.command == "test":
         from paxcheck.cli import ci
         return ci.cmd_test(args)
+    if args.command == "infer":
+        from paxcheck.cli import infer
+        return infer.cmd_infer(args)
     if args.command in ("prove", "bmc"):
         from paxcheck.cli import smt
         return smt.cmd_prove(args) if args.command == "prove" else smt.cmd_bmc(args)

@@ -541,5 +541,10 @@ def load_spec(path: str | Path) -> ir.Spec:
 
 
 def load_spec_text(text: str, file: str = "<string>") -> ir.Spec:
-    """Parse and type-check spec text named `file`."""
+    """Parse and type-check spec text named `file` (mypyvy's language when
+    the name ends in `.pyv`)."""
+    if file.endswith(".pyv"):
+        from paxcheck.lang.pyv import translate_text
+        read = translate_text(text, file)
+        return dataclasses.replace(check_module(read.module), notes=read.notes)
     return check_module(parse_text(text, file))

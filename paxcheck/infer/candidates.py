@@ -1,0 +1,160 @@
+"""Candidate invariants of a spec: per template, the minimal clauses the
+samples satisfy (`mine`), kept when they could be part of an invariant a
+person would write, one per variable renaming.
+
+What is dropped, and why it loses nothing:
+- a clause that leaves a template variable out: a smaller template has it;
+- a clause with `x != y` between two variables: it says the rest with y
+  replaced by x, a clause of a smaller template;
+- renamings of one clause (swapping two ballots' variables): one is kept."""
+from __future__ import annotations
+
+import itertools
+from dataclasses import dataclass
+
+from paxcheck.infer.atoms import Atom, Template, atoms, equal, text
+from paxcheck.infer.mine import distinct_rows, minimal_clauses
+from paxcheck.infer.samples import Sample
+from paxcheck.lang import ir
+
+
+@dataclass(frozen=True)
+class Clause:
+    """A universally quantified clause: its template and literals (atom,
+    polarity)."""
+    template: Template
+    literals: tuple[tuple[Atom, bool], ...]
+
+    @property
+    def size(self) -> int:
+        return len(self.literals)
+
+    def formula(self) -> ir.Expr:
+        """`forall vars. a & b -> c | d`: negative literals as the premise."""
+        neg = [a.formula for a, pos in self.literals if not pos]
+        pos = [a.formula for a, p in self.literals if p]
+        body: ir.Expr
+        if not neg:
+            body = _or(pos)
+        elif not pos:
+            body = ir.Not(_and(neg)) if len(neg) > 1 else ir.Not(neg[0])
+        else:
+            body = ir.Implies(_and(neg), _or(pos))
+        used = [b for b in self.template.binders()]
+        return ir.Quant("forall", tuple(used), body) if used else body
+
+
+def _and(xs: list[ir.Expr]) -> ir.Expr:
+    return xs[0] if len(xs) == 1 else ir.And(tuple(xs))
+
+
+def _or(xs: list[ir.Expr]) -> ir.Expr:
+    return xs[0] if len(xs) == 1 else ir.Or(tuple(xs))
+
+
+@dataclass(frozen=True)
+class Mined:
+    """What one template gave: its candidates and the figures behind them."""
+    template: Template
+    atoms: int
+    rows: int
+    clauses: int          # minimal clauses before the filters above
+    kept: tuple[Clause, ...]
+    complete: bool
+
+
+def templates(spec: ir.Spec, max_vars: int, per_sort: dict[str, int]) -> list[Template]:
+    """Every template with at most `per_sort[s]` variables of each sort and
+    `max_vars` in all, smallest first."""
+    sorts = [s.name for s in spec.sorts]
+    out = []
+    for counts in itertools.product(*(range(per_sort.get(s, 0) + 1) for s in sorts)):
+        if sum(counts) <= max_vars:
+            out.append(Template.of(spec, dict(zip(sorts, counts))))
+    out.sort(key=lambda t: (len(t.vars), [v.sort for v in t.vars]))
+    return out
+
+
+def default_per_sort(spec: ir.Spec, cap: int = 3) -> dict[str, int]:
+    """Variables per sort: one more than any symbol takes of that sort (a
+    promise `one_b(n, b, mb, mv)` has two ballots, and an invariant about it
+    a third between them), at most `cap`."""
+    out = {s.name: 1 for s in spec.sorts}
+    for sym in spec.symbols:
+        per: dict[str, int] = {}
+        for p in sym.params + ((sym.result,) if sym.result is not None else ()):
+            per[p.name] = per.get(p.name, 0) + 1
+        for s, n in per.items():
+            out[s] = max(out[s], min(cap, n + 1))
+    return out
+
+
+def mine(spec: ir.Spec, samples: list[Sample], tmpl: Template, max_literals: int,
+         max_states: int | None) -> Mined:
+    ats = atoms(spec, tmpl)
+    rows = distinct_rows(samples, tmpl, ats, max_states)
+    found, complete = minimal_clauses(rows, max_literals)
+    full = (1 << len(tmpl.vars)) - 1
+    canon = _Canon(tmpl, ats)
+    kept: dict[tuple[int, ...], Clause] = {}
+    for lits in found:
+        uses = 0
+        for lit in lits:
+            uses |= ats[lit >> 1].uses
+        if uses != full:
+            continue
+        if any(not (lit & 1) and _var_eq(ats[lit >> 1].formula) for lit in lits):
+            continue
+        key = canon.key(lits)
+        if key is not None and key not in kept:
+            kept[key] = Clause(tmpl, tuple((ats[lit >> 1], bool(lit & 1)) for lit in lits))
+    return Mined(tmpl, len(ats), len(rows), len(found), tuple(kept.values()), complete)
+
+
+def _var_eq(f: ir.Expr) -> bool:
+    return (isinstance(f, ir.Cmp) and f.op == "=" and isinstance(f.left, ir.Var)
+            and isinstance(f.right, ir.Var))
+
+
+class _Canon:
+    """One representative of a clause under renamings of a template's
+    variables within each sort."""
+
+    def __init__(self, tmpl: Template, ats: list[Atom]) -> None:
+        index = {a.key: i for i, a in enumerate(ats)}
+        by_sort: dict[str, list[str]] = {}
+        for v in tmpl.vars:
+            by_sort.setdefault(v.sort, []).append(v.name)
+        perms = [dict()]  # type: list[dict[str, str]]
+        for names in by_sort.values():
+            perms = [{**p, **dict(zip(names, q))} for p in perms
+                     for q in itertools.permutations(names)]
+        self.maps: list[list[int | None]] = []
+        for p in perms:
+            self.maps.append([index.get(text(_rename(a.formula, p))) for a in ats])
+
+    def key(self, lits: tuple[int, ...]) -> tuple[int, ...] | None:
+        best: tuple[int, ...] | None = None
+        for m in self.maps:
+            img = []
+            for lit in lits:
+                j = m[lit >> 1]
+                if j is None:
+                    break
+                img.append(2 * j + (lit & 1))
+            else:
+                t = tuple(sorted(img))
+                if best is None or t < best:
+                    best = t
+        return best
+
+
+def _rename(e: ir.Expr, p: dict[str, str]) -> ir.Expr:
+    if isinstance(e, ir.Var):
+        return ir.Var(p.get(e.name, e.name), e.sort)
+    if isinstance(e, ir.App):
+        return ir.App(e.symbol, tuple(_rename(a, p) for a in e.args), e.sort)
+    if isinstance(e, ir.Cmp):
+        left, right = _rename(e.left, p), _rename(e.right, p)
+        return equal(left, right) if e.op == "=" else ir.Cmp(e.op, left, right)
+    return e

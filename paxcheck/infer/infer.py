@@ -1,0 +1,241 @@
+"""`paxcheck infer`: auxiliary invariants that prove a spec's safety
+properties for every instance size.
+
+The pipeline, each stage a function of the one before:
+1. explore every reachable state of each small instance (the fast
+   engine), checking the safety properties: a violation ends inference
+   with its trace (exit 1), since no invariant can prove a false property;
+2. mine candidates from those states (`candidates`): per template, every
+   minimal clause of a few literals true in all of them;
+3. Houdini (`houdini`): the greatest subset of candidates and safety
+   properties that is inductive for every size;
+4. `support`: the few survivors a proof of the safety properties needs;
+5. `prove` re-checks the spec with exactly those invariants added, from
+   their printed text re-parsed, so what is printed is what was proved.
+If safety does not survive Houdini, the candidates were too weak: the
+result is undecided (exit 3) with the counterexample to induction that
+removed it."""
+from __future__ import annotations
+
+import dataclasses
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from paxcheck.budget import DEFAULT_RLIMIT, Limits
+from paxcheck.config.instance import Instance
+from paxcheck.config.model import Model
+from paxcheck.infer import candidates as C
+from paxcheck.infer.houdini import Houdini, houdini, support
+from paxcheck.infer.samples import Sample, explore
+from paxcheck.lang import ir
+from paxcheck.lang.show import show
+from paxcheck.lang.typecheck import load_spec_text
+from paxcheck.outcome import Verdict
+from paxcheck.semantics.evaluate import Evaluator
+from paxcheck.smt.prove import CTI, ProofResult, prove
+from paxcheck.traces import trace as T
+
+
+@dataclass(frozen=True)
+class Settings:
+    """How hard inference tries: template size and clause length, states
+    read per instance and template, Z3 units per query, wall-clock net."""
+    max_vars: int = 5
+    max_literals: int = 3
+    max_states: int | None = 20_000
+    rlimit: int = DEFAULT_RLIMIT
+    timeout: float | None = None
+    # the spec's own `invariant` declarations as candidates (off: inference
+    # starts from its safety properties alone, and they are left out of the
+    # completed spec)
+    given: bool = True
+
+
+@dataclass
+class Inference:
+    """What `infer` found, and the figures of each stage."""
+    spec: ir.Spec
+    verdict: Verdict = Verdict.UNKNOWN
+    invariants: list[ir.Property] = field(default_factory=list)
+    text: str = ""                     # the invariants as declarations
+    completed: str = ""                # the spec text with them added
+    violation: T.Trace | None = None   # a safety property fails on an instance
+    violation_model: str = ""          # of this model
+    cti: CTI | None = None             # what removed a safety property in Houdini
+    reason: str = ""
+    states: int = 0
+    templates: int = 0
+    mined: int = 0                     # minimal clauses before filtering
+    candidates: int = 0                # after filtering, deduplicated
+    houdini: Houdini | None = None
+    support_queries: int = 0
+    proof: ProofResult | None = None
+    seconds: dict[str, float] = field(default_factory=dict)
+
+
+def goals(spec: ir.Spec) -> list[ir.Property]:
+    return [p for p in spec.properties if p.kind == "safety"]
+
+
+def infer(spec: ir.Spec, models: list[Model], settings: Settings = Settings(),
+          say: Callable[[str], None] = lambda _: None) -> Inference:
+    """Invariants for `spec`, learnt from every instance of `models` (each
+    a model of this spec)."""
+    from paxcheck.errors import read_input
+    text = read_input(spec.file, "spec")
+    if not settings.given:
+        text = without_invariants(text, spec)
+        spec = load_spec_text(text, spec.file)
+    return _infer(spec, text, [(m.path, inst) for m in models for inst in m.instances], settings,
+                  say)
+
+
+def without_invariants(text: str, spec: ir.Spec) -> str:
+    """The spec text with its `invariant` declarations cut out (by their spans)."""
+    lines = text.split("\n")
+    for p in sorted((p for p in spec.properties if p.kind == "invariant"),
+                    key=lambda p: (p.span.line, p.span.col), reverse=True):
+        sp = p.span
+        head, tail = lines[sp.line - 1][:sp.col - 1], lines[sp.end_line - 1][sp.end_col - 1:]
+        lines[sp.line - 1:sp.end_line] = [head + tail] if (head + tail).strip() else []
+    return "\n".join(lines)
+
+
+def _infer(spec: ir.Spec, text: str, instances: list[tuple[str, Instance]], settings: Settings,
+           say: Callable[[str], None]) -> Inference:
+    t0 = time.monotonic()
+    deadline = t0 + settings.timeout if settings.timeout else None
+    out = Inference(spec)
+    safety = goals(spec)
+    if not safety:
+        out.reason = "the spec has no safety property to prove"
+        return out
+    # what must be proved is checked on the way; a given invariant that is
+    # false is merely a bad candidate, which Houdini drops
+    checked = tuple(p.name for p in spec.properties if p.kind in ("safety", "transition"))
+    samples: list[Sample] = []
+    for path, inst in instances:
+        inst = dataclasses.replace(inst, spec=spec)
+        say(f"exploring {inst.describe()}")
+        ex = explore(inst, checked, Limits(timeout=settings.timeout))
+        if ex.sample is None:
+            v = ex.result.violations[0]
+            out.violation = T.from_violation(ex.result.ground, v)
+            out.violation_model = path
+            _validate(out.violation)
+            out.verdict = Verdict.VIOLATED
+            out.reason = f"{v.property} is violated on {inst.describe()}"
+            return out
+        samples.append(ex.sample)
+        out.states += ex.sample.count
+    out.seconds["explore"] = time.monotonic() - t0
+
+    t1 = time.monotonic()
+    per = C.default_per_sort(spec)
+    found: dict[str, ir.Property] = {}
+    for tmpl in C.templates(spec, settings.max_vars, per):
+        if deadline is not None and time.monotonic() > deadline:
+            break
+        m = C.mine(spec, samples, tmpl, settings.max_literals, settings.max_states)
+        out.templates += 1
+        out.mined += m.clauses
+        for clause in m.kept:
+            f = clause.formula()
+            key = show(f)
+            if key not in found:
+                found[key] = ir.Property(f"c{len(found) + 1}", "invariant", f)
+    say(f"mined {out.mined:,} clauses over {out.templates} templates: "
+        f"{len(found):,} candidates")
+    out.candidates = len(found)
+    out.seconds["mine"] = time.monotonic() - t1
+
+    t2 = time.monotonic()
+    given = [p for p in spec.properties if not p.two_state and p.inductive]
+    pool = given + list(found.values())
+    h = houdini(spec, pool, settings.rlimit, deadline)
+    out.houdini = h
+    out.seconds["houdini"] = time.monotonic() - t2
+    say(f"houdini: {len(h.kept):,} of {len(pool):,} inductive together "
+        f"({h.queries:,} queries, {h.rounds} rounds)")
+    lost = [p for p in safety if p.name in h.dropped]
+    if lost:
+        out.cti = h.ctis.get(lost[0].name)
+        out.reason = (f"no inductive invariant among the candidates proves {lost[0].name} "
+                      f"({h.dropped[lost[0].name]})")
+        return out
+
+    t3 = time.monotonic()
+    names, q = support(spec, h.kept, [p.name for p in safety], settings.rlimit, deadline)
+    out.support_queries = q
+    out.seconds["support"] = time.monotonic() - t3
+    chosen = [p for p in h.kept if p.name in names and p.kind != "safety"]
+    if not names:   # the cores did not close within the budget: all survivors
+        chosen = [p for p in h.kept if p.kind != "safety"]
+
+    t4 = time.monotonic()
+    out.invariants = _named(spec, chosen)
+    out.text = "".join(f"invariant {p.name}: {show(p.formula)}\n" for p in out.invariants)
+    if spec.file.endswith(".pyv"):
+        # the invariants print as .pax: proved as IR, no completed text
+        checked_spec = dataclasses.replace(spec, properties=spec.properties + tuple(
+            dataclasses.replace(p, kind="invariant") for p in out.invariants))
+    else:
+        out.completed = text.rstrip("\n") + "\n\n# ---- Inferred by paxcheck infer\n" + out.text
+        checked_spec = load_spec_text(out.completed, spec.file)
+    out.proof = prove(checked_spec, rlimit=settings.rlimit,
+                      timeout=max(1.0, deadline - time.monotonic()) if deadline else None)
+    out.seconds["prove"] = time.monotonic() - t4
+    out.verdict = out.proof.verdict
+    if out.verdict is not Verdict.PROVED:
+        out.reason = f"the invariant found did not prove: {out.proof.status}"
+        out.verdict = Verdict.UNKNOWN
+    return out
+
+
+def _named(spec: ir.Spec, props: list[ir.Property]) -> list[ir.Property]:
+    """Names from what an invariant relates: `two_a_proposed` for
+    `two_a(b, v) -> proposed(v)`; a number where two would clash."""
+    taken = {p.name for p in spec.properties} | {d.name for d in spec.definitions} | \
+        {s.name for s in spec.symbols}
+    out = []
+    for p in props:
+        if not p.name.startswith("c") or not p.name[1:].isdigit():
+            out.append(p)    # a given invariant keeps its name
+            continue
+        base = "_".join(_symbols(p.formula)[:3]) or "inv"
+        name, i = base, 2
+        while name in taken:
+            name, i = f"{base}_{i}", i + 1
+        taken.add(name)
+        out.append(dataclasses.replace(p, name=name))
+    return out
+
+
+def _symbols(e: ir.Expr) -> list[str]:
+    from paxcheck.lang.walk import subexprs
+    seen: list[str] = []
+    for x in subexprs(e):
+        if isinstance(x, ir.App) and x.symbol not in seen:
+            seen.append(x.symbol)
+    return seen
+
+
+def _validate(tr: T.Trace) -> None:
+    """The reference evaluator re-checks a violation before it is shown."""
+    ev = Evaluator(tr.instance)
+    if not ev.is_initial(tr.initial):
+        raise AssertionError("internal error: a violation trace's first state is not initial")
+    state, prev = tr.initial, tr.initial
+    spec = tr.spec
+    for step in tr.steps:
+        action = spec.action_map[step.action]
+        env = {p: tr.instance.value_of(a.sort, v) for (p, v), a in zip(step.args, action.params)}
+        if step.state not in ev.execute(action.body, env, state):
+            raise AssertionError(f"internal error: step {step.action} of a violation trace "
+                                 "does not re-validate")
+        prev, state = state, step.state
+    prop = spec.property_map[tr.property] if tr.property else None
+    if prop is not None and ev.eval(prop.formula, {}, state, pre=prev):
+        raise AssertionError("internal error: a violation trace's last state satisfies "
+                             f"{prop.name}")

@@ -1,0 +1,192 @@
+"""Candidate clauses from data: every clause of at most K literals over a
+template's atoms that holds in every observed row (a reachable state
+under one assignment of the template's variables) and has no proper
+sub-clause that holds too.
+
+A clause holds on every row exactly when the cube of its negated
+literals occurs on none, so the search is for the minimal cubes that
+never occur: a depth-first walk over cubes in literal order that only
+descends into cubes that do occur (a cube that occurs nowhere ends its
+branch: every extension is non-minimal). Rows are deduplicated first
+(states share most of their rows), and each literal's rows are a bit
+set, so a step of the walk is one AND over the row words; the walk is
+compiled with numba."""
+from __future__ import annotations
+
+import numpy as np
+
+from paxcheck.infer.atoms import Atom, Grid, Template, evaluate
+from paxcheck.infer.samples import Sample
+
+# rows of one template evaluated at a time: [states * assignments, atoms] bools
+_CHUNK_ROWS = 1 << 21
+
+
+def distinct_rows(samples: list[Sample], tmpl: Template, atoms: list[Atom],
+                  max_states: int | None = None) -> np.ndarray:
+    """The distinct truth vectors of the atoms over every (state,
+    assignment) of every sample: uint8 [rows, atoms] of 0/1. `max_states`
+    caps the states read per sample (evenly spaced in BFS order)."""
+    k = len(atoms)
+    if k == 0:
+        return np.zeros((0, 0), np.uint8)
+    parts: list[np.ndarray] = []
+    width = max(1, (k + 7) // 8)
+    for smp in samples:
+        grid = Grid(tmpl, smp.sizes)
+        order = np.arange(smp.count)
+        if max_states is not None and smp.count > max_states:
+            order = np.unique(np.linspace(0, smp.count - 1, max_states).astype(np.int64))
+        per = max(1, _CHUNK_ROWS // max(1, grid.size))
+        seen: np.ndarray | None = None
+        for lo in range(0, len(order), per):
+            sel = order[lo:lo + per]
+            block = np.empty((len(sel), grid.size, k), bool)
+            sub = _Sub(smp, sel)
+            for i, a in enumerate(atoms):
+                block[:, :, i] = evaluate(a, sub, grid)
+            packed = np.packbits(block.reshape(-1, k), axis=1, bitorder="little")
+            if seen is not None:
+                packed = np.concatenate([seen, packed])
+            seen = _unique(packed, width)
+        if seen is not None:
+            parts.append(seen)
+    if not parts:
+        return np.zeros((0, k), np.uint8)
+    allp = _unique(np.concatenate(parts), width)
+    return np.unpackbits(allp, axis=1, count=k, bitorder="little")
+
+
+def _unique(packed: np.ndarray, width: int) -> np.ndarray:
+    packed = np.ascontiguousarray(packed)
+    view = packed.view(np.dtype((np.void, width))).ravel()
+    _, idx = np.unique(view, return_index=True)
+    return packed[np.sort(idx)]
+
+
+class _Sub(Sample):
+    """A sample restricted to some of its states (the same arrays, sliced)."""
+
+    def __init__(self, smp: Sample, sel: np.ndarray) -> None:
+        spec = smp.inst.spec
+        arrays = {name: (arr[sel] if spec.symbol_map[name].mutable else arr)
+                  for name, arr in smp.arrays.items()}
+        object.__setattr__(self, "inst", smp.inst)
+        object.__setattr__(self, "count", len(sel))
+        object.__setattr__(self, "arrays", arrays)
+        object.__setattr__(self, "sizes", smp.sizes)
+
+
+def literal_bits(rows: np.ndarray) -> np.ndarray:
+    """Per literal (2 * atom + 1: the atom true, 2 * atom: false), the bit
+    set of the rows where it is true: uint64 [2 * atoms, words]."""
+    m, k = rows.shape
+    words = max(1, (m + 63) // 64)
+    out = np.zeros((2 * k, words * 64), bool)
+    out[1::2, :m] = rows.T.astype(bool)
+    out[0::2, :m] = ~rows.T.astype(bool)
+    packed = np.packbits(out, axis=1, bitorder="little")
+    return packed.view(np.uint64).reshape(2 * k, words).copy()
+
+
+def minimal_clauses(rows: np.ndarray, max_literals: int, allowed: np.ndarray | None = None,
+                    limit: int = 200_000) -> tuple[list[tuple[int, ...]], bool]:
+    """The minimal clauses of at most `max_literals` literals true on every
+    row. A clause is a tuple of literal indices (2 * atom + 1 for the atom,
+    2 * atom for its negation), ascending. `allowed` masks literals out.
+    The bool says whether the list is complete (false: `limit` reached)."""
+    m, k = rows.shape
+    if k == 0:
+        return [], True
+    bits = literal_bits(rows)
+    ok = np.ones(2 * k, np.bool_) if allowed is None else allowed.astype(np.bool_)
+    out = np.zeros((limit, max_literals), np.int32)
+    n = _walk(bits, ok, max_literals, out)
+    complete = n >= 0
+    n = abs(n) if n < 0 else n
+    found = []
+    for i in range(n):
+        cube = out[i]
+        found.append(tuple(sorted(int(j) ^ 1 for j in cube if j >= 0)))
+    return found, complete
+
+
+def _walk_py(bits: np.ndarray, ok: np.ndarray, K: int, out: np.ndarray) -> int:
+    """The walk (numba compiles it; this is the code it compiles). Writes
+    each minimal never-occurring cube (its literals, -1 padded) to `out`
+    and returns how many; minus that when `out` filled up."""
+    nl, W = bits.shape
+    cur = np.zeros((K + 1, W), np.uint64)
+    cur[0, :] = ~np.uint64(0)
+    lits = np.full(K, -1, np.int64)
+    nxt = np.zeros(K + 1, np.int64)
+    tmp = np.zeros(W, np.uint64)
+    count = 0
+    d = 0
+    nxt[0] = 0
+    limit = out.shape[0]
+    while d >= 0:
+        j = nxt[d]
+        if j >= nl:
+            d -= 1
+            continue
+        nxt[d] = j + 1
+        if not ok[j]:
+            continue
+        atom = j >> 1
+        clash = False
+        for i in range(d):
+            if (lits[i] >> 1) == atom:
+                clash = True
+                break
+        if clash:
+            continue
+        anyb = False
+        for w in range(W):
+            v = cur[d, w] & bits[j, w]
+            cur[d + 1, w] = v
+            if v != 0:
+                anyb = True
+        if not anyb:
+            # never occurs: minimal if every cube one literal smaller occurs
+            minimal = True
+            for skip in range(d):
+                for w in range(W):
+                    tmp[w] = bits[j, w]
+                for i in range(d):
+                    if i != skip:
+                        for w in range(W):
+                            tmp[w] &= bits[lits[i], w]
+                nz = False
+                for w in range(W):
+                    if tmp[w] != 0:
+                        nz = True
+                        break
+                if not nz:
+                    minimal = False
+                    break
+            if minimal:
+                if count >= limit:
+                    return -count
+                for i in range(K):
+                    out[count, i] = -1
+                for i in range(d):
+                    out[count, i] = lits[i]
+                out[count, d] = j
+                count += 1
+        elif d + 1 < K:
+            lits[d] = j
+            d += 1
+            nxt[d] = j + 1
+    return count
+
+
+_compiled = None
+
+
+def _walk(bits: np.ndarray, ok: np.ndarray, K: int, out: np.ndarray) -> int:
+    global _compiled
+    if _compiled is None:
+        import numba
+        _compiled = numba.njit(cache=True, nogil=True)(_walk_py)
+    return int(_compiled(bits, ok, K, out))

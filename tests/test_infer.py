@@ -1,0 +1,159 @@
+"""`paxcheck infer`: candidates mined from reachable states, Houdini for
+every size, the support a proof needs, and the CLI around them."""
+from __future__ import annotations
+
+import glob
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from paxcheck.config.model import load_model
+from paxcheck.infer.houdini import houdini, support
+from paxcheck.infer.infer import Settings, infer, without_invariants
+from paxcheck.infer.mine import minimal_clauses
+from paxcheck.lang import ir
+from paxcheck.lang.show import show
+from paxcheck.lang.typecheck import load_spec, load_spec_text
+from paxcheck.outcome import Verdict
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+# ---- printing formulas back to .pax ------------------------------------------
+@pytest.mark.parametrize("spec", ["specs/paxos.pax", "specs/multi_paxos.pax",
+                                  "specs/flexible_paxos.pax", "specs/two_phase_commit.pax"])
+def test_show_reparses_to_the_same_formula(spec: str) -> None:
+    """Every property printed and parsed again is the same IR (spans aside)."""
+    s = load_spec(ROOT / spec)
+    text = (ROOT / spec).read_text()
+    props = [p for p in s.properties if p.inductive]
+    extra = "".join(f"\n{'transition' if p.two_state else 'safety'} shown_{i}: {show(p.formula)}"
+                    for i, p in enumerate(props))
+    again = load_spec_text(text + extra, spec)
+    for i, p in enumerate(props):
+        assert again.property_map[f"shown_{i}"].formula == p.formula, p.name
+
+
+# ---- mining ---------------------------------------------------------------
+def test_minimal_clauses_are_exactly_the_minimal_never_falsified_ones() -> None:
+    # atoms a, b, c; rows: (a b c) = 100, 010, 110, 111. Valid minimal
+    # clauses: a | b (no row has both false); !c | a and !c | b (c only
+    # with both). Nothing of one literal holds; the 3-literal ones that hold
+    # contain one of these.
+    rows = np.array([[1, 0, 0], [0, 1, 0], [1, 1, 0], [1, 1, 1]], np.uint8)
+    found, complete = minimal_clauses(rows, 3)
+    assert complete
+    # literal 2*atom+1 is the atom, 2*atom its negation
+    assert sorted(found) == sorted([(1, 3), (1, 4), (3, 4)])
+
+
+def test_a_clause_list_that_fills_up_says_so() -> None:
+    rows = np.array([[1, 0, 0], [0, 1, 0], [1, 1, 0], [1, 1, 1]], np.uint8)
+    found, complete = minimal_clauses(rows, 3, limit=2)
+    assert not complete and len(found) == 2
+
+
+# ---- Houdini ----------------------------------------------------------------
+def _mutex() -> ir.Spec:
+    return load_spec(ROOT / "specs/examples/mutex.pax")
+
+
+def test_houdini_drops_exactly_what_is_not_inductive() -> None:
+    spec = _mutex()
+    extra = load_spec_text(
+        (ROOT / "specs/examples/mutex.pax").read_text()
+        + "\ninvariant nobody_waits: forall p: proc. !waiting(p)"
+        + "\ninvariant free_at_start: holder = none"
+        + "\ninvariant crit_holds: forall p: proc. crit(p) -> holder = p", "mutex.pax")
+    pool = [p for p in extra.properties if not p.two_state]
+    h = houdini(extra, pool, 10_000_000)
+    assert {p.name for p in h.kept} == {"mutual_exclusion", "holder_in_crit", "waiting_not_crit",
+                                        "crit_holds"}
+    assert h.dropped == {"nobody_waits": "not preserved by request",
+                         "free_at_start": "not preserved by enter"}
+    names, _ = support(extra, h.kept, ["mutual_exclusion"], 10_000_000)
+    # either lock invariant proves mutual exclusion alone; the shrinking
+    # keeps one of them and the goal
+    assert "mutual_exclusion" in names and len(names) == 2
+    assert spec.property_map["mutual_exclusion"].kind == "safety"
+
+
+# ---- whole runs -------------------------------------------------------------
+def _run(model: str, **kw) -> object:
+    m = load_model(ROOT / model)
+    return infer(m.spec, [m], Settings(given=False, **kw))
+
+
+def test_mutex_from_its_safety_property_alone() -> None:
+    res = _run("models/examples/mutex.toml")
+    assert res.verdict is Verdict.PROVED
+    # 3 processes, one lock: 20 reachable states (models/examples/mutex.toml)
+    assert res.states == 20
+    assert res.text == "invariant holder_crit: forall p: proc. crit(p) -> holder = p\n"
+    assert res.proof is not None and res.proof.status == "proved"
+    # the completed spec proves, from its text
+    again = load_spec_text(res.completed, "mutex.pax")
+    assert "holder_crit" in again.property_map
+    assert "holder_in_crit" not in again.property_map
+
+
+def test_lockserv_from_mypyvy_without_its_invariants() -> None:
+    res = _run("models/mypyvy/lockserv.toml")
+    assert res.verdict is Verdict.PROVED
+    # mypyvy's own proof uses the same eight facts: no two of the lock, a
+    # grant, an unlock message at once, and none while the server holds it
+    assert len(res.invariants) == 8
+    assert "forall n1, n2: node. grant_msg(n1) & grant_msg(n2) -> n1 = n2" in res.text
+
+
+def test_without_invariants_cuts_each_declaration_whole() -> None:
+    spec = load_spec(ROOT / "specs/paxos.pax")
+    text = without_invariants((ROOT / "specs/paxos.pax").read_text(), spec)
+    again = load_spec_text(text, "paxos.pax")
+    assert [p.kind for p in again.properties if p.kind == "invariant"] == []
+    assert [p.name for p in again.properties] == [p.name for p in spec.properties
+                                                  if p.kind != "invariant"]
+
+
+# mixed ballots' violation needs a search of minutes (it is slow in the
+# catalogue too)
+BROKEN = [pytest.param(p, marks=pytest.mark.slow) if "mixed_ballots" in p else p
+          for p in sorted(glob.glob(str(ROOT / "models/broken/*.toml")))]
+
+
+@pytest.mark.parametrize("model", BROKEN, ids=lambda p: Path(str(p)).stem)
+def test_a_broken_spec_gets_its_violation_never_an_invariant(model: str) -> None:
+    m = load_model(model)
+    res = infer(m.spec, [m], Settings(given=False))
+    assert res.verdict is Verdict.VIOLATED
+    assert res.violation is not None and res.invariants == []
+    assert res.violation.property in {p.name for p in m.spec.properties}
+
+
+# ---- the command ---------------------------------------------------------------
+def _cli(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "paxcheck", "infer", *args], cwd=ROOT,
+                          capture_output=True, text=True)
+
+
+def test_cli_proves_writes_and_exits_0(tmp_path: Path) -> None:
+    out = tmp_path / "mutex_inferred.pax"
+    r = _cli("specs/examples/mutex.pax", "--ignore-invariants", "--out", str(out))
+    assert r.returncode == 0, r.stderr
+    assert "PROVED for every size with 1 auxiliary invariant:" in r.stdout
+    assert "invariant holder_crit: forall p: proc. crit(p) -> holder = p" in out.read_text()
+    p = subprocess.run([sys.executable, "-m", "paxcheck", "prove", str(out)], cwd=ROOT,
+                       capture_output=True, text=True)
+    assert p.returncode == 0, p.stdout
+
+
+def test_cli_violation_exits_1_and_bad_input_2() -> None:
+    r = _cli("specs/examples/mutex_broken.pax")
+    assert r.returncode == 1
+    assert "VIOLATED: mutual_exclusion is violated on proc=3" in r.stdout
+    r = _cli("specs/examples/mutex.pax", "--model", "models/paxos.toml")
+    assert r.returncode == 2
+    assert "sorts or immutable symbols differ" in r.stderr and "Traceback" not in r.stderr
