@@ -157,3 +157,34 @@ def test_cli_violation_exits_1_and_bad_input_2() -> None:
     r = _cli("specs/examples/mutex.pax", "--model", "models/paxos.toml")
     assert r.returncode == 2
     assert "sorts or immutable symbols differ" in r.stderr and "Traceback" not in r.stderr
+
+
+# ---- existential candidates ------------------------------------------------
+def test_guards_come_from_quorum_intersection_axioms() -> None:
+    from paxcheck.infer.atoms import Guard, guards
+    assert guards(load_spec(ROOT / "specs/paxos.pax")) == [Guard("member", 0, "node", "quorum")]
+    assert guards(load_spec(ROOT / "specs/flexible_paxos.pax")) == [
+        Guard("member1", 0, "acceptor", "quorum1"), Guard("member2", 0, "acceptor", "quorum2")]
+    assert guards(_mutex()) == []
+
+
+def test_paxos_proposals_safe_is_mined_from_two_ballots(tmp_path: Path) -> None:
+    """The heart of Paxos' proof, an existential invariant: every quorum has
+    a member that moved past ballot b2 without voting v2 there, once a
+    higher ballot proposed another value. Two ballots show it."""
+    from paxcheck.budget import Limits
+    from paxcheck.infer.atoms import Template, guards
+    from paxcheck.infer.candidates import mine_exists
+    from paxcheck.infer.samples import explore
+    model = tmp_path / "paxos_b2.toml"
+    model.write_text(f'spec = "{ROOT / "specs/paxos.pax"}"\n[sorts]\nnode = 3\nvalue = 2\n'
+                     'ballot = 2\n[immutable]\nmember = "majority"\n')
+    m = load_model(model)
+    ex = explore(m.instances[0], (), Limits())
+    assert ex.sample is not None
+    tmpl = Template.of(m.spec, {"ballot": 2, "value": 2, "quorum": 1})
+    mined = mine_exists(m.spec, [ex.sample], tmpl, guards(m.spec)[0], 3, None)
+    texts = {show(c.formula()) for c in mined.kept}
+    assert ("forall v1, v2: value, q: quorum, b1, b2: ballot. two_a(b1, v1) & b2 < b1 -> "
+            "v1 = v2 | (exists n: node. !two_b(n, b2, v2) & b2 < max_bal(n) & member(n, q))"
+            in texts)

@@ -159,14 +159,14 @@ def evaluate(atom: Atom, sample: Sample, grid: Grid, states: slice | None = None
 
 
 def _formula(f: ir.Expr, sample: Sample, grid: Grid, states: slice) -> np.ndarray:
+    n = sample.count if states == slice(None) else len(range(*states.indices(sample.count)))
     if isinstance(f, ir.App):
-        return _lookup(f, sample, grid, states).astype(bool)
+        return np.broadcast_to(_lookup(f, sample, grid, states).astype(bool), (n, grid.size))
     assert isinstance(f, ir.Cmp)
     option = _option(f.left) or _option(f.right)
     a = _term(f.left, sample, grid, states, option)
     b = _term(f.right, sample, grid, states, option)
     res = (a == b) if f.op == "=" else (a < b)
-    n = sample.count if states == slice(None) else len(range(*states.indices(sample.count)))
     return np.broadcast_to(res, (n, grid.size))
 
 
@@ -202,3 +202,58 @@ def _lookup(app: ir.App, sample: Sample, grid: Grid, states: slice) -> np.ndarra
         out = arr[idx[0]] if sym.mutable else arr
         return out.reshape(-1, 1)
     return arr[tuple(idx)]
+
+
+@dataclass(frozen=True)
+class Guard:
+    """Where an existential candidate's variable comes from: an axiom that
+    says every element of one sort has an element of another related to it
+    (`forall q1, q2: quorum. exists n: node. member(n, q1) & member(n, q2)`
+    gives `member(y, q)`: every quorum has a member such that ...). The
+    protocols' existential invariants are of this shape, quorum
+    intersection being what makes them true."""
+    relation: str
+    ypos: int       # the existential variable's position in the relation
+    sort: str       # the existential variable's sort
+    zsort: str      # the sort of the universally quantified one
+
+
+def guards(spec: ir.Spec) -> list[Guard]:
+    out: list[Guard] = []
+    for ax in spec.axioms:
+        f = ax.formula
+        outer: set[str] = set()
+        while isinstance(f, ir.Quant) and f.kind == "forall":
+            outer |= {b.name for b in f.binders}
+            f = f.body
+        if not (isinstance(f, ir.Quant) and f.kind == "exists"):
+            continue
+        inner = {b.name: b.sort.name for b in f.binders}
+        body = f.body.args if isinstance(f.body, ir.And) else (f.body,)
+        for c in body:
+            if not (isinstance(c, ir.App) and len(c.args) == 2
+                    and not spec.symbol_map[c.symbol].mutable):
+                continue
+            for ypos in (0, 1):
+                y, z = c.args[ypos], c.args[1 - ypos]
+                if (isinstance(y, ir.Var) and y.name in inner and isinstance(z, ir.Var)
+                        and z.name in outer):
+                    g = Guard(c.symbol, ypos, inner[y.name], z.sort.name if z.sort else "")
+                    if g not in out:
+                        out.append(g)
+    return out
+
+
+def guard_atom(g: Guard, y: TVar, z: TVar) -> ir.App:
+    args = [ir.Var(z.name, ir.SortT(z.sort))]
+    args.insert(g.ypos, ir.Var(y.name, ir.SortT(y.sort)))
+    return ir.App(g.relation, tuple(args), None)
+
+
+def exists_atom(y: TVar, conjuncts: list[ir.Expr], tmpl: Template) -> Atom:
+    """`exists y. c1 & c2 & ...`, conjuncts in text order (one atom for
+    every order)."""
+    cs = sorted(conjuncts, key=text)
+    f = ir.Quant("exists", (ir.Binder(y.name, ir.SortT(y.sort)),),
+                 cs[0] if len(cs) == 1 else ir.And(tuple(cs)))
+    return Atom(f, _uses(tmpl, f), text(f))

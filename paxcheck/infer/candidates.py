@@ -12,8 +12,10 @@ from __future__ import annotations
 import itertools
 from dataclasses import dataclass
 
-from paxcheck.infer.atoms import Atom, Template, atoms, equal, text
-from paxcheck.infer.mine import distinct_rows, minimal_clauses
+import numpy as np
+
+from paxcheck.infer.atoms import Atom, Guard, Template, TVar, atoms, equal, guard_atom, stems_unique, text
+from paxcheck.infer.mine import distinct_rows, exists_rows, minimal_clauses
 from paxcheck.infer.samples import Sample
 from paxcheck.lang import ir
 
@@ -149,6 +151,56 @@ class _Canon:
         return best
 
 
+def mine_exists(spec: ir.Spec, samples: list[Sample], tmpl: Template, guard: Guard,
+                max_literals: int, max_states: int | None) -> Mined:
+    """Candidates `forall X. C | exists y. guard(y, z) & L1 & L2`: a clause
+    of at most `max_literals` literals over the template and one derived
+    atom, for each variable z of the template that the guard can relate."""
+    stems = stems_unique(spec)
+    names = {v.name for v in tmpl.vars}
+    y = TVar(stems[guard.sort] if stems[guard.sort] not in names else stems[guard.sort] + "0",
+             guard.sort)
+    yt = Template(tmpl.vars + (y,))
+    ybit = 1 << len(tmpl.vars)
+    xatoms = atoms(spec, tmpl)
+    full = (1 << len(tmpl.vars)) - 1
+    kept: dict[tuple[int, ...], Clause] = {}
+    total_rows = total_found = 0
+    complete = True
+    for z in [v for v in tmpl.vars if v.sort == guard.zsort]:
+        g = guard_atom(guard, y, z)
+        gkey = text(g)
+        # each conjunct relates y to the template's variables
+        yatoms = [a for a in atoms(spec, yt)
+                  if a.uses & ybit and a.uses & full and a.key != gkey]
+        rows, derived = exists_rows(samples, tmpl, xatoms, yt, y, g, yatoms, max_states)
+        ats = xatoms + derived
+        kx = len(xatoms)
+        allowed = np.ones(2 * len(ats), bool)
+        allowed[2 * kx + 1::2] = False       # a derived atom appears positively only
+        single = np.zeros(2 * len(ats), bool)
+        single[2 * kx:] = True
+        found, done = minimal_clauses(rows, max_literals + 1, allowed, single=single)
+        complete &= done
+        total_rows += len(rows)
+        total_found += len(found)
+        canon = _Canon(tmpl, ats)
+        for lits in found:
+            if not any(lit >> 1 >= kx for lit in lits):
+                continue    # universal: the universal mining has it
+            uses = 0
+            for lit in lits:
+                uses |= ats[lit >> 1].uses
+            if uses != full:
+                continue
+            if any(not (lit & 1) and _var_eq(ats[lit >> 1].formula) for lit in lits):
+                continue
+            key = canon.key(lits)
+            if key is not None and key not in kept:
+                kept[key] = Clause(tmpl, tuple((ats[lit >> 1], bool(lit & 1)) for lit in lits))
+    return Mined(tmpl, len(xatoms), total_rows, total_found, tuple(kept.values()), complete)
+
+
 def _rename(e: ir.Expr, p: dict[str, str]) -> ir.Expr:
     if isinstance(e, ir.Var):
         return ir.Var(p.get(e.name, e.name), e.sort)
@@ -157,4 +209,10 @@ def _rename(e: ir.Expr, p: dict[str, str]) -> ir.Expr:
     if isinstance(e, ir.Cmp):
         left, right = _rename(e.left, p), _rename(e.right, p)
         return equal(left, right) if e.op == "=" else ir.Cmp(e.op, left, right)
+    if isinstance(e, ir.Not):
+        return ir.Not(_rename(e.arg, p))
+    if isinstance(e, ir.And):
+        return ir.And(tuple(sorted((_rename(a, p) for a in e.args), key=text)))
+    if isinstance(e, ir.Quant):
+        return ir.Quant(e.kind, e.binders, _rename(e.body, p))
     return e

@@ -20,6 +20,7 @@ can do without."""
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -28,7 +29,7 @@ import z3
 from paxcheck.lang import ir
 from paxcheck.semantics.evaluate import Evaluator
 from paxcheck.smt.finite import b_not, z3val
-from paxcheck.smt.prove import CTI, _FOBackend, _read_cti, _reads, _writes
+from paxcheck.smt.prove import CTI, _BoundedStep, _FOBackend, _read_cti, _reads, _writes
 from paxcheck.smt.resources import Meter, isolated
 
 
@@ -69,17 +70,65 @@ class _Step:
 
 
 def houdini(spec: ir.Spec, cands: list[ir.Property], rlimit: int,
-            deadline: float | None = None) -> Houdini:
+            deadline: float | None = None, sizes: dict[str, int] | None = None,
+            say: Callable[[str], None] = lambda _: None) -> Houdini:
     """The greatest subset of `cands` that holds initially and is preserved
-    by every action, for every instance size."""
+    by every action, for every instance size. With `sizes`, rounds on the
+    instances of those sort sizes come first (immutables open, bound by
+    the axioms: quantifier-free queries, fast): a counterexample there is
+    one for every size too, and most candidates go before the first
+    quantified query."""
     with isolated():
-        return _houdini(spec, cands, rlimit, deadline)
+        out = Houdini([])
+        if sizes is not None:
+            t0 = time.monotonic()
+            _bounded_rounds(spec, cands, sizes, rlimit, deadline, out)
+            say(f"houdini on sizes {sizes}: {len(cands) - len(out.dropped):,} of "
+                f"{len(cands):,} left ({out.queries:,} queries, {time.monotonic() - t0:.1f} s)")
+        return _houdini(spec, cands, rlimit, deadline, out)
+
+
+def _bounded_rounds(spec: ir.Spec, cands: list[ir.Property], sizes: dict[str, int],
+                    rlimit: int, deadline: float | None, out: Houdini) -> None:
+    alive = {c.name: c for c in cands}
+    reads = {c.name: _reads(spec, c.formula) for c in cands}
+    step = _BoundedStep(spec, sizes, cands, True)
+    lits = dict(zip((c.name for c in cands), step.lits))
+    changed = True
+    while changed and not _late(deadline):
+        changed = False
+        out.rounds += 1
+        for action in spec.actions:
+            writes = _writes(action.body)
+            step.act(action)
+            for c in [c for c in alive.values() if reads[c.name] & writes]:
+                if c.name not in alive or _late(deadline):
+                    continue
+                step.solver.push()
+                step.solver.add(step.goal(c))
+                meter = Meter(rlimit, deadline)
+                res = meter.check(step.solver, *[lits[n] for n in alive])
+                out.queries += 1
+                out.units += meter.used
+                if res == z3.sat:
+                    cti = step.read(c)
+                    ev = Evaluator(cti.instance)
+                    gone = [d for d in alive.values()
+                            if d is c or not ev.eval(d.formula, {}, cti.post, pre=cti.pre)]
+                    for d in gone:
+                        del alive[d.name]
+                        out.dropped[d.name] = (f"not preserved by {action.name} (sizes "
+                                               + ", ".join(f"{k}={v}" for k, v in sizes.items())
+                                               + ")")
+                        out.ctis[d.name] = cti
+                    changed = True
+                step.solver.pop()
 
 
 def _houdini(spec: ir.Spec, cands: list[ir.Property], rlimit: int,
-             deadline: float | None) -> Houdini:
+             deadline: float | None, out: Houdini) -> Houdini:
     t0 = time.monotonic()
-    out = Houdini([])
+    cands = [c for c in cands if c.name not in out.dropped]
     backend = _FOBackend(spec)
     enc = backend.enc
     bg = [f for f in backend.background() if f is not True]

@@ -6,7 +6,10 @@ The pipeline, each stage a function of the one before:
    engine), checking the safety properties: a violation ends inference
    with its trace (exit 1), since no invariant can prove a false property;
 2. mine candidates from those states (`candidates`): per template, every
-   minimal clause of a few literals true in all of them;
+   minimal clause of a few literals true in all of them, and where an
+   axiom says every element of a sort has a related element of another
+   (quorum intersection), clauses with one existential atom
+   `exists n. member(n, q) & L1 & L2`;
 3. Houdini (`houdini`): the greatest subset of candidates and safety
    properties that is inductive for every size;
 4. `support`: the few survivors a proof of the safety properties needs;
@@ -26,6 +29,7 @@ from paxcheck.budget import DEFAULT_RLIMIT, Limits
 from paxcheck.config.instance import Instance
 from paxcheck.config.model import Model
 from paxcheck.infer import candidates as C
+from paxcheck.infer.atoms import Guard, Template, guards
 from paxcheck.infer.houdini import Houdini, houdini, support
 from paxcheck.infer.samples import Sample, explore
 from paxcheck.lang import ir
@@ -134,10 +138,18 @@ def _infer(spec: ir.Spec, text: str, instances: list[tuple[str, Instance]], sett
     t1 = time.monotonic()
     per = C.default_per_sort(spec)
     found: dict[str, ir.Property] = {}
-    for tmpl in C.templates(spec, settings.max_vars, per):
+    runs: list[tuple[Template, Guard | None]] = [
+        (t, None) for t in C.templates(spec, settings.max_vars, per)]
+    for g in guards(spec):
+        runs += [(t, g) for t in C.templates(spec, settings.max_vars, per)
+                 if g.zsort in t.counts()]
+    for tmpl, guard in runs:
         if deadline is not None and time.monotonic() > deadline:
             break
-        m = C.mine(spec, samples, tmpl, settings.max_literals, settings.max_states)
+        m = (C.mine(spec, samples, tmpl, settings.max_literals, settings.max_states)
+             if guard is None else
+             C.mine_exists(spec, samples, tmpl, guard, settings.max_literals,
+                           settings.max_states))
         out.templates += 1
         out.mined += m.clauses
         for clause in m.kept:
@@ -153,7 +165,8 @@ def _infer(spec: ir.Spec, text: str, instances: list[tuple[str, Instance]], sett
     t2 = time.monotonic()
     given = [p for p in spec.properties if not p.two_state and p.inductive]
     pool = given + list(found.values())
-    h = houdini(spec, pool, settings.rlimit, deadline)
+    sizes = {s.name: max(smp.sizes[s.name] for smp in samples) for s in spec.sorts}
+    h = houdini(spec, pool, settings.rlimit, deadline, sizes=sizes, say=say)
     out.houdini = h
     out.seconds["houdini"] = time.monotonic() - t2
     say(f"houdini: {len(h.kept):,} of {len(pool):,} inductive together "

@@ -15,8 +15,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from paxcheck.infer.atoms import Atom, Grid, Template, evaluate
+from paxcheck.infer.atoms import Atom, Grid, Template, TVar, evaluate, exists_atom, text
 from paxcheck.infer.samples import Sample
+from paxcheck.lang import ir
 
 # rows of one template evaluated at a time: [states * assignments, atoms] bools
 _CHUNK_ROWS = 1 << 21
@@ -90,18 +91,21 @@ def literal_bits(rows: np.ndarray) -> np.ndarray:
 
 
 def minimal_clauses(rows: np.ndarray, max_literals: int, allowed: np.ndarray | None = None,
-                    limit: int = 200_000) -> tuple[list[tuple[int, ...]], bool]:
+                    limit: int = 200_000, single: np.ndarray | None = None
+                    ) -> tuple[list[tuple[int, ...]], bool]:
     """The minimal clauses of at most `max_literals` literals true on every
     row. A clause is a tuple of literal indices (2 * atom + 1 for the atom,
     2 * atom for its negation), ascending. `allowed` masks literals out.
-    The bool says whether the list is complete (false: `limit` reached)."""
+    At most one literal of those `single` marks is in a clause. The bool
+    says whether the list is complete (false: `limit` reached)."""
     m, k = rows.shape
     if k == 0:
         return [], True
     bits = literal_bits(rows)
     ok = np.ones(2 * k, np.bool_) if allowed is None else allowed.astype(np.bool_)
+    one = np.zeros(2 * k, np.bool_) if single is None else single.astype(np.bool_)
     out = np.zeros((limit, max_literals), np.int32)
-    n = _walk(bits, ok, max_literals, out)
+    n = _walk(bits, ok, one, max_literals, out)
     complete = n >= 0
     n = abs(n) if n < 0 else n
     found = []
@@ -111,7 +115,7 @@ def minimal_clauses(rows: np.ndarray, max_literals: int, allowed: np.ndarray | N
     return found, complete
 
 
-def _walk_py(bits: np.ndarray, ok: np.ndarray, K: int, out: np.ndarray) -> int:
+def _walk_py(bits: np.ndarray, ok: np.ndarray, one: np.ndarray, K: int, out: np.ndarray) -> int:
     """The walk (numba compiles it; this is the code it compiles). Writes
     each minimal never-occurring cube (its literals, -1 padded) to `out`
     and returns how many; minus that when `out` filled up."""
@@ -136,7 +140,7 @@ def _walk_py(bits: np.ndarray, ok: np.ndarray, K: int, out: np.ndarray) -> int:
         atom = j >> 1
         clash = False
         for i in range(d):
-            if (lits[i] >> 1) == atom:
+            if (lits[i] >> 1) == atom or (one[j] and one[lits[i]]):
                 clash = True
                 break
         if clash:
@@ -184,9 +188,105 @@ def _walk_py(bits: np.ndarray, ok: np.ndarray, K: int, out: np.ndarray) -> int:
 _compiled = None
 
 
-def _walk(bits: np.ndarray, ok: np.ndarray, K: int, out: np.ndarray) -> int:
+def _walk(bits: np.ndarray, ok: np.ndarray, one: np.ndarray, K: int, out: np.ndarray) -> int:
     global _compiled
     if _compiled is None:
         import numba
         _compiled = numba.njit(cache=True, nogil=True)(_walk_py)
-    return int(_compiled(bits, ok, K, out))
+    return int(_compiled(bits, ok, one, K, out))
+
+
+def exists_rows(samples: list[Sample], xt: Template, xatoms: list[Atom], yt: Template,
+                y: TVar, guard: ir.App, yatoms: list[Atom], max_states: int | None
+                ) -> tuple[np.ndarray, list[Atom]]:
+    """Rows over a template's atoms plus derived atoms `exists y. guard & L`
+    and `exists y. guard & L1 & L2` for literals L of the atoms that read
+    y (`yatoms`, over template `yt` = xt's variables then y). Derived atoms
+    false on every row, or equal on every row to one before them, are left
+    out. Returns the rows (uint8 [rows, atoms + derived]) and the derived
+    atoms."""
+    kx, ny = len(xatoms), len(yatoms)
+    width_atoms = [guard_as_atom(guard, yt)] + yatoms
+    parts: list[np.ndarray] = []
+    nyv = 0
+    for smp in samples:
+        gx, gy = Grid(xt, smp.sizes), Grid(yt, smp.sizes)
+        nyv = smp.sizes[y.sort]
+        order = np.arange(smp.count)
+        if max_states is not None and smp.count > max_states:
+            order = np.unique(np.linspace(0, smp.count - 1, max_states).astype(np.int64))
+        per = max(1, _CHUNK_ROWS // max(1, gy.size))
+        for lo in range(0, len(order), per):
+            sub = _Sub(smp, order[lo:lo + per])
+            xs = np.stack([evaluate(a, sub, gx) for a in xatoms], axis=-1) if xatoms else \
+                np.zeros((sub.count, gx.size, 0), bool)
+            ys = np.stack([evaluate(a, sub, gy) for a in width_atoms], axis=-1)
+            ys = ys.reshape(sub.count, gx.size, nyv * len(width_atoms))
+            block = np.concatenate([xs, ys], axis=-1).reshape(sub.count * gx.size, -1)
+            w = (block.shape[1] + 7) // 8
+            parts.append(_unique(np.packbits(block, axis=1, bitorder="little"), w))
+    total = kx + nyv * (ny + 1)
+    if not parts:
+        return np.zeros((0, kx), np.uint8), []
+    packed = np.concatenate(parts)
+    rows = np.unpackbits(_unique(packed, packed.shape[1]), axis=1, count=total,
+                         bitorder="little").astype(bool)
+    X = rows[:, :kx]
+    Y = rows[:, kx:].reshape(len(rows), nyv, ny + 1)
+    G, A = Y[:, :, 0], Y[:, :, 1:]
+    L = np.empty((len(rows), nyv, 2 * ny), bool)
+    L[:, :, 1::2], L[:, :, 0::2] = A, ~A
+    n2 = 2 * ny
+    cubes: list[tuple[int, ...]] = [(i,) for i in range(n2)]
+    for i in range(n2):
+        cubes += [(i, j) for j in range(i + 1, n2) if j >> 1 != i >> 1]
+    pairs = np.array([(c[0], c[-1]) for c in cubes], np.int64).reshape(-1, 2)
+    D = np.zeros((len(rows), len(cubes)), np.bool_)
+    _derive(np.ascontiguousarray(G), np.ascontiguousarray(L), pairs, D)
+    # one derived atom per distinct column, the first (fewest literals)
+    packed_cols = np.packbits(D.T, axis=1)
+    seen: dict[bytes, int] = {}
+    for col in range(len(cubes)):
+        key = packed_cols[col].tobytes()
+        if key not in seen and packed_cols[col].any():
+            seen[key] = col
+    chosen = sorted(seen.values())
+    derived = []
+    for c in chosen:
+        conj = [guard] + [yatoms[lit >> 1].formula if lit & 1 else ir.Not(yatoms[lit >> 1].formula)
+                          for lit in cubes[c]]
+        derived.append(exists_atom(y, conj, xt))
+    out = np.concatenate([X, D[:, chosen]], axis=1).astype(np.uint8)
+    # the rows over the new columns may repeat
+    return np.unpackbits(_unique(np.packbits(out, axis=1, bitorder="little"),
+                                 (out.shape[1] + 7) // 8),
+                         axis=1, count=out.shape[1], bitorder="little"), derived
+
+
+def _derive_py(G: np.ndarray, L: np.ndarray, pairs: np.ndarray, D: np.ndarray) -> None:
+    """D[r, c] = some y has G[r, y] and both literals of pair c (a pair of
+    one literal twice is that literal alone). Compiled by numba."""
+    m, Y = G.shape
+    for r in range(m):
+        for c in range(pairs.shape[0]):
+            i, j = pairs[c, 0], pairs[c, 1]
+            for y in range(Y):
+                if G[r, y] and L[r, y, i] and L[r, y, j]:
+                    D[r, c] = True
+                    break
+
+
+_derive_compiled = None
+
+
+def _derive(G: np.ndarray, L: np.ndarray, pairs: np.ndarray, D: np.ndarray) -> None:
+    global _derive_compiled
+    if _derive_compiled is None:
+        import numba
+        _derive_compiled = numba.njit(cache=True, nogil=True)(_derive_py)
+    _derive_compiled(G, L, pairs, D)
+
+
+def guard_as_atom(guard: ir.App, yt: Template) -> Atom:
+    from paxcheck.infer.atoms import _uses
+    return Atom(guard, _uses(yt, guard), text(guard))
