@@ -141,11 +141,17 @@ def _infer(spec: ir.Spec, text: str, instances: list[tuple[str, Instance]], sett
     runs: list[tuple[Template, Guard | None]] = [
         (t, None) for t in C.templates(spec, settings.max_vars, per)]
     for g in guards(spec):
+        # one set (quorum) variable, no variable of the existential's sort:
+        # "every quorum has a member such that ..." about ballots and values
         runs += [(t, g) for t in C.templates(spec, settings.max_vars, per)
-                 if g.zsort in t.counts()]
-    for tmpl, guard in runs:
+                 if t.counts().get(g.zsort) == 1 and g.sort not in t.counts()]
+    shown = time.monotonic()
+    for i, (tmpl, guard) in enumerate(runs):
         if deadline is not None and time.monotonic() > deadline:
             break
+        if time.monotonic() - shown > 10:
+            shown = time.monotonic()
+            say(f"mining template {i + 1} of {len(runs)}: {len(found):,} candidates so far")
         m = (C.mine(spec, samples, tmpl, settings.max_literals, settings.max_states)
              if guard is None else
              C.mine_exists(spec, samples, tmpl, guard, settings.max_literals,
