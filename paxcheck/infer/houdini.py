@@ -82,14 +82,28 @@ def houdini(spec: ir.Spec, cands: list[ir.Property], rlimit: int,
         out = Houdini([])
         if sizes is not None:
             t0 = time.monotonic()
-            _bounded_rounds(spec, cands, sizes, rlimit, deadline, out)
+            _bounded_rounds(spec, cands, sizes, rlimit, deadline, out, say)
             say(f"houdini on sizes {sizes}: {len(cands) - len(out.dropped):,} of "
                 f"{len(cands):,} left ({out.queries:,} queries, {time.monotonic() - t0:.1f} s)")
-        return _houdini(spec, cands, rlimit, deadline, out)
+        return _houdini(spec, cands, rlimit, deadline, out, say)
+
+
+class _Ticker:
+    """A progress line at most every `every` seconds."""
+
+    def __init__(self, say: Callable[[str], None], every: float = 10.0) -> None:
+        self.say, self.every, self.last = say, every, time.monotonic()
+
+    def __call__(self, fmt: str, *args: object) -> None:
+        if time.monotonic() - self.last >= self.every:
+            self.last = time.monotonic()
+            self.say(fmt.format(*args))
 
 
 def _bounded_rounds(spec: ir.Spec, cands: list[ir.Property], sizes: dict[str, int],
-                    rlimit: int, deadline: float | None, out: Houdini) -> None:
+                    rlimit: int, deadline: float | None, out: Houdini,
+                    say: Callable[[str], None]) -> None:
+    tick = _Ticker(say)
     alive = {c.name: c for c in cands}
     reads = {c.name: _reads(spec, c.formula) for c in cands}
     step = _BoundedStep(spec, sizes, cands, True)
@@ -104,6 +118,8 @@ def _bounded_rounds(spec: ir.Spec, cands: list[ir.Property], sizes: dict[str, in
             for c in [c for c in alive.values() if reads[c.name] & writes]:
                 if c.name not in alive or _late(deadline):
                     continue
+                tick("houdini round {} on sizes, {}: {:,} left, {:,} queries", out.rounds,
+                     action.name, len(alive), out.queries)
                 step.solver.push()
                 step.solver.add(step.goal(c))
                 meter = Meter(rlimit, deadline)
@@ -126,8 +142,10 @@ def _bounded_rounds(spec: ir.Spec, cands: list[ir.Property], sizes: dict[str, in
 
 
 def _houdini(spec: ir.Spec, cands: list[ir.Property], rlimit: int,
-             deadline: float | None, out: Houdini) -> Houdini:
+             deadline: float | None, out: Houdini,
+             say: Callable[[str], None] = lambda _: None) -> Houdini:
     t0 = time.monotonic()
+    tick = _Ticker(say)
     cands = [c for c in cands if c.name not in out.dropped]
     backend = _FOBackend(spec)
     enc = backend.enc
@@ -167,6 +185,8 @@ def _houdini(spec: ir.Spec, cands: list[ir.Property], rlimit: int,
             for c in todo:
                 if c.name not in alive or _late(deadline):
                     continue
+                tick("houdini round {} for every size, {}: {:,} left, {:,} queries",
+                     out.rounds, action.name, len(alive), out.queries)
                 step.solver.push()
                 step.solver.add(step.goal(c))
                 res = query(step.solver, *[step.lits[n] for n in alive])
