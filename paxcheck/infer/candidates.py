@@ -96,10 +96,21 @@ def mine(spec: ir.Spec, samples: list[Sample], tmpl: Template, max_literals: int
     ats = atoms(spec, tmpl)
     rows = distinct_rows(samples, tmpl, ats, max_states)
     found, complete = minimal_clauses(rows, max_literals)
+    kept: dict[tuple[int, ...], Clause] = {}
+    _keep(tmpl, ats, found, kept)
+    return Mined(tmpl, len(ats), len(rows), len(found), tuple(kept.values()), complete)
+
+
+def _keep(tmpl: Template, ats: list[Atom], found: list[tuple[int, ...]],
+          kept: dict[tuple[int, ...], Clause], first_derived: int | None = None) -> None:
+    """Add to `kept` (by canonical key) the mined clauses that pass the
+    filters of this module's docstring; with `first_derived`, only those
+    with an atom from that index on (an existential one)."""
     full = (1 << len(tmpl.vars)) - 1
     canon = _Canon(tmpl, ats)
-    kept: dict[tuple[int, ...], Clause] = {}
     for lits in found:
+        if first_derived is not None and not any(lit >> 1 >= first_derived for lit in lits):
+            continue    # universal: the universal mining has it
         uses = 0
         for lit in lits:
             uses |= ats[lit >> 1].uses
@@ -110,7 +121,6 @@ def mine(spec: ir.Spec, samples: list[Sample], tmpl: Template, max_literals: int
         key = canon.key(lits)
         if key is not None and key not in kept:
             kept[key] = Clause(tmpl, tuple((ats[lit >> 1], bool(lit & 1)) for lit in lits))
-    return Mined(tmpl, len(ats), len(rows), len(found), tuple(kept.values()), complete)
 
 
 def _var_eq(f: ir.Expr) -> bool:
@@ -184,20 +194,7 @@ def mine_exists(spec: ir.Spec, samples: list[Sample], tmpl: Template, guard: Gua
         complete &= done
         total_rows += len(rows)
         total_found += len(found)
-        canon = _Canon(tmpl, ats)
-        for lits in found:
-            if not any(lit >> 1 >= kx for lit in lits):
-                continue    # universal: the universal mining has it
-            uses = 0
-            for lit in lits:
-                uses |= ats[lit >> 1].uses
-            if uses != full:
-                continue
-            if any(not (lit & 1) and _var_eq(ats[lit >> 1].formula) for lit in lits):
-                continue
-            key = canon.key(lits)
-            if key is not None and key not in kept:
-                kept[key] = Clause(tmpl, tuple((ats[lit >> 1], bool(lit & 1)) for lit in lits))
+        _keep(tmpl, ats, found, kept, first_derived=kx)
     return Mined(tmpl, len(xatoms), total_rows, total_found, tuple(kept.values()), complete)
 
 
