@@ -42,8 +42,8 @@ class Clause:
             body = ir.Not(_and(neg)) if len(neg) > 1 else ir.Not(neg[0])
         else:
             body = ir.Implies(_and(neg), _or(pos))
-        used = [b for b in self.template.binders()]
-        return ir.Quant("forall", tuple(used), body) if used else body
+        binders = self.template.binders()
+        return ir.Quant("forall", binders, body) if binders else body
 
 
 def _and(xs: list[ir.Expr]) -> ir.Expr:

@@ -13,6 +13,8 @@ set, so a step of the walk is one AND over the row words; the walk is
 compiled with numba."""
 from __future__ import annotations
 
+import dataclasses
+
 import numpy as np
 
 from paxcheck.infer.atoms import Atom, Grid, Template, TVar, evaluate, exists_atom, text
@@ -43,7 +45,7 @@ def distinct_rows(samples: list[Sample], tmpl: Template, atoms: list[Atom],
         for lo in range(0, len(order), per):
             sel = order[lo:lo + per]
             block = np.empty((len(sel), grid.size, k), bool)
-            sub = _Sub(smp, sel)
+            sub = _sub(smp, sel)
             for i, a in enumerate(atoms):
                 block[:, :, i] = evaluate(a, sub, grid)
             packed = np.packbits(block.reshape(-1, k), axis=1, bitorder="little")
@@ -65,17 +67,12 @@ def _unique(packed: np.ndarray, width: int) -> np.ndarray:
     return packed[np.sort(idx)]
 
 
-class _Sub(Sample):
-    """A sample restricted to some of its states (the same arrays, sliced)."""
-
-    def __init__(self, smp: Sample, sel: np.ndarray) -> None:
-        spec = smp.inst.spec
-        arrays = {name: (arr[sel] if spec.symbol_map[name].mutable else arr)
-                  for name, arr in smp.arrays.items()}
-        object.__setattr__(self, "inst", smp.inst)
-        object.__setattr__(self, "count", len(sel))
-        object.__setattr__(self, "arrays", arrays)
-        object.__setattr__(self, "sizes", smp.sizes)
+def _sub(smp: Sample, sel: np.ndarray) -> Sample:
+    """The sample restricted to some of its states (immutables unchanged)."""
+    spec = smp.inst.spec
+    return dataclasses.replace(smp, count=len(sel), arrays={
+        name: (arr[sel] if spec.symbol_map[name].mutable else arr)
+        for name, arr in smp.arrays.items()})
 
 
 def literal_bits(rows: np.ndarray) -> np.ndarray:
@@ -217,7 +214,7 @@ def exists_rows(samples: list[Sample], xt: Template, xatoms: list[Atom], yt: Tem
             order = np.unique(np.linspace(0, smp.count - 1, max_states).astype(np.int64))
         per = max(1, _CHUNK_ROWS // max(1, gy.size))
         for lo in range(0, len(order), per):
-            sub = _Sub(smp, order[lo:lo + per])
+            sub = _sub(smp, order[lo:lo + per])
             xs = np.stack([evaluate(a, sub, gx) for a in xatoms], axis=-1) if xatoms else \
                 np.zeros((sub.count, gx.size, 0), bool)
             ys = np.stack([evaluate(a, sub, gy) for a in width_atoms], axis=-1)
