@@ -45,10 +45,42 @@ class Houdini:
     rounds: int = 0
 
 
-class _Step:
-    """One action's step on a fresh pre-state, with every candidate
-    assumed in the pre-state behind a literal of its own (so the
-    candidates assumed are chosen per query)."""
+class _Frame:
+    """One action's step, with every candidate assumed in the pre-state
+    behind a literal of its own (so each query chooses which are assumed),
+    and the candidates a model of the step breaks."""
+    solver: z3.Solver
+    lits: dict[str, z3.BoolRef]
+    action: ir.Action
+    gens: dict[int, z3.BoolRef]     # size of the alive set -> its literal
+
+    def goal(self, prop: ir.Property) -> Any:
+        """The step breaks `prop`: it is false in the post-state."""
+        raise NotImplementedError
+
+    def assume(self, alive: dict[str, ir.Property]) -> list[z3.BoolRef]:
+        """One literal that assumes every candidate in `alive`: passing
+        thousands of assumptions to each check costs more in Python than
+        the SAT solver spends on the query. `alive` only ever shrinks, so
+        its size names it. Call it outside any pushed scope of the query, or
+        the literal's definition goes with the pop."""
+        lit = self.gens.get(len(alive))
+        if lit is None:
+            lit = self.gens[len(alive)] = z3.Bool(f"alive!{len(alive)}")
+            self.solver.add(z3.Implies(lit, z3.And([self.lits[n] for n in alive])))
+        return [lit]
+
+    def broken(self, cand: ir.Property, alive: list[ir.Property], model: z3.ModelRef
+               ) -> dict[str, CTI]:
+        """The candidates among `alive` that `model` (of this step, with
+        every one of them assumed) breaks, each with the CTI; `cand`, whose
+        goal the model satisfies, always among them."""
+        raise NotImplementedError
+
+
+class _Step(_Frame):
+    """For every size: the action on a fresh pre-state of the first-order
+    encoding (quantified)."""
 
     def __init__(self, backend: _FOBackend, bg: list, action: ir.Action,
                  cands: list[ir.Property]) -> None:
@@ -59,7 +91,7 @@ class _Step:
         self.ex = enc.execute(action.body, self.env, self.pre)
         self.solver = z3.Solver()
         self.solver.add(*[f for f in bg + cons + pcons + self.ex.constraints if f is not True])
-        self.lits: dict[str, z3.BoolRef] = {}
+        self.lits, self.gens = {}, {}
         for c in cands:
             lit = z3.Bool(f"assume!{c.name}")
             self.solver.add(z3.Implies(lit, z3val(enc.ev(c.formula, {}, self.pre))))
@@ -67,6 +99,75 @@ class _Step:
 
     def goal(self, prop: ir.Property) -> Any:
         return z3val(b_not(self.backend.enc.ev(prop.formula, {}, self.ex.state, pre=self.pre)))
+
+    def broken(self, cand: ir.Property, alive: list[ir.Property], model: z3.ModelRef
+               ) -> dict[str, CTI]:
+        """The model is read into an explicit state and every candidate
+        evaluated there by the reference evaluator; if the reading does not
+        reproduce the model (its pre-state breaks a candidate Z3 assumed),
+        only `cand` goes."""
+        cti = _read_cti(self.backend, "consecution", cand.name, model, self.pre,
+                        self.ex.state, self.env, self.action)
+        ev = Evaluator(cti.instance)
+        if cti.pre is None or not all(ev.eval(c.formula, {}, cti.pre) for c in alive):
+            return {cand.name: cti}
+        out = {c.name: cti for c in alive if not ev.eval(c.formula, {}, cti.post, pre=cti.pre)}
+        out[cand.name] = cti
+        return out
+
+
+class _Bounded(_Frame):
+    """On the instances of given sort sizes (immutables open): the
+    pre-state and the candidates are encoded once, each action's step is a
+    solver frame swapped in by `act`, and its goals are ground, so a
+    model decides each exactly.
+
+    The queries are propositional over bounded integers, so they go to
+    Z3's SAT-based finite-domain solver (QF_FD), which answers them several
+    times faster than the default SMT solver (benchmarks/bench_infer.py).
+    A candidate's goal is its pre-state encoding with the action's
+    post-state substituted in, one Z3 call, instead of a new encoding
+    of its formula per action."""
+
+    def __init__(self, spec: ir.Spec, sizes: dict[str, int], cands: list[ir.Property]) -> None:
+        self.step = _BoundedStep(spec, sizes, cands, True, z3.SolverFor("QF_FD"))
+        self.solver = self.step.solver
+        self.lits = dict(zip((c.name for c in cands), self.step.lits))
+        self.pre_f = {c.name: f for c, f in zip(cands, self.step.formulas)}
+        self.goals: dict[str, Any] = {}
+        self.gens = {}
+        self.subst: list[tuple[Any, Any]] = []
+
+    def act(self, action: ir.Action) -> _Bounded:
+        if self.step.action is not action:
+            st = self.step.act(action)
+            self.action, self.goals, self.gens = action, {}, {}
+            self.subst = [(z3val(v), z3val(st.ex.state[sym][pt]))
+                          for sym in _writes(action.body) for pt, v in st.pre[sym].items()
+                          if not z3val(v).eq(z3val(st.ex.state[sym][pt]))]
+        return self
+
+    def goal(self, prop: ir.Property) -> Any:
+        g = self.goals.get(prop.name)
+        if g is None:
+            if prop.two_state or prop.name not in self.pre_f:
+                g = self.step.goal(prop)
+            else:
+                f = self.pre_f[prop.name]
+                g = z3.Not(z3.substitute(z3val(f), *self.subst)) if self.subst else \
+                    z3val(b_not(f))
+            self.goals[prop.name] = g
+        return g
+
+    def broken(self, cand: ir.Property, alive: list[ir.Property], model: z3.ModelRef
+               ) -> dict[str, CTI]:
+        st = self.step
+        cti = _read_cti(st.backend, "consecution", cand.name, model, st.pre, st.ex.state,
+                        st.env, self.action)
+        out = {c.name: cti for c in alive
+               if z3.is_true(model.eval(self.goal(c), model_completion=True))}
+        out[cand.name] = cti
+        return out
 
 
 def houdini(spec: ir.Spec, cands: list[ir.Property], rlimit: int,
@@ -79,13 +180,28 @@ def houdini(spec: ir.Spec, cands: list[ir.Property], rlimit: int,
     one for every size too, and most candidates go before the first
     quantified query."""
     with isolated():
+        t0 = time.monotonic()
         out = Houdini([])
+        fix = _Fixpoint(spec, rlimit, deadline, out, say)
         if sizes is not None:
-            t0 = time.monotonic()
-            _bounded_rounds(spec, cands, sizes, rlimit, deadline, out, say)
-            say(f"houdini on sizes {sizes}: {len(cands) - len(out.dropped):,} of "
+            where = "sizes " + ", ".join(f"{k}={v}" for k, v in sizes.items())
+            bounded = _Bounded(spec, sizes, cands)
+            fix.run({c.name: c for c in cands}, lambda a, _: bounded.act(a), f"on {where}",
+                    f" ({where})")
+            say(f"houdini on {where}: {len(cands) - len(out.dropped):,} of "
                 f"{len(cands):,} left ({out.queries:,} queries, {time.monotonic() - t0:.1f} s)")
-        return _houdini(spec, cands, rlimit, deadline, out, say)
+        cands = [c for c in cands if c.name not in out.dropped]
+        backend = _FOBackend(spec)
+        bg = [f for f in backend.background() if f is not True]
+        alive = fix.initiation(backend, bg, cands)
+        fix.run(alive, lambda a, live: _Step(backend, bg, a, live), "for every size", "")
+        if _late(deadline):
+            for name in list(alive):
+                out.dropped[name] = "not checked: timeout"
+                del alive[name]
+        out.kept = [c for c in cands if c.name in alive]
+        out.seconds = time.monotonic() - t0
+        return out
 
 
 class _Ticker:
@@ -100,136 +216,128 @@ class _Ticker:
             self.say(fmt.format(*args))
 
 
-def _bounded_rounds(spec: ir.Spec, cands: list[ir.Property], sizes: dict[str, int],
-                    rlimit: int, deadline: float | None, out: Houdini,
-                    say: Callable[[str], None]) -> None:
-    tick = _Ticker(say)
-    alive = {c.name: c for c in cands}
-    reads = {c.name: _reads(spec, c.formula) for c in cands}
-    step = _BoundedStep(spec, sizes, cands, True)
-    lits = dict(zip((c.name for c in cands), step.lits))
-    changed = True
-    while changed and not _late(deadline):
-        changed = False
-        out.rounds += 1
-        for action in spec.actions:
-            writes = _writes(action.body)
-            step.act(action)
-            for c in [c for c in alive.values() if reads[c.name] & writes]:
-                if c.name not in alive or _late(deadline):
-                    continue
-                tick("houdini round {} on sizes, {}: {:,} left, {:,} queries", out.rounds,
-                     action.name, len(alive), out.queries)
-                step.solver.push()
-                step.solver.add(step.goal(c))
-                meter = Meter(rlimit, deadline)
-                res = meter.check(step.solver, *[lits[n] for n in alive])
-                out.queries += 1
-                out.units += meter.used
-                if res == z3.sat:
-                    cti = step.read(c)
-                    ev = Evaluator(cti.instance)
-                    gone = [d for d in alive.values()
-                            if d is c or not ev.eval(d.formula, {}, cti.post, pre=cti.pre)]
-                    for d in gone:
-                        del alive[d.name]
-                        out.dropped[d.name] = (f"not preserved by {action.name} (sizes "
-                                               + ", ".join(f"{k}={v}" for k, v in sizes.items())
-                                               + ")")
-                        out.ctis[d.name] = cti
-                    changed = True
-                step.solver.pop()
+class _Fixpoint:
+    """Houdini's rounds, the same for both encodings. Per action, each
+    query asks for a step that breaks any of a few (`_CHUNK`) surviving
+    candidates it can affect (those reading what it writes); a model drops
+    every candidate it breaks, and the few left are asked again until the
+    query is unsat: they are then preserved by that action. A query that runs out of
+    units is split into one query per candidate, and a candidate whose
+    own query runs out is dropped (it cannot be shown preserved)."""
 
+    def __init__(self, spec: ir.Spec, rlimit: int, deadline: float | None, out: Houdini,
+                 say: Callable[[str], None]) -> None:
+        self.spec, self.rlimit, self.deadline, self.out = spec, rlimit, deadline, out
+        self.tick = _Ticker(say)
+        self.reads: dict[str, frozenset[str]] = {}
 
-def _houdini(spec: ir.Spec, cands: list[ir.Property], rlimit: int,
-             deadline: float | None, out: Houdini,
-             say: Callable[[str], None] = lambda _: None) -> Houdini:
-    t0 = time.monotonic()
-    tick = _Ticker(say)
-    cands = [c for c in cands if c.name not in out.dropped]
-    backend = _FOBackend(spec)
-    enc = backend.enc
-    bg = [f for f in backend.background() if f is not True]
-    alive = {c.name: c for c in cands}
-
-    def query(solver: z3.Solver, *assume: z3.BoolRef) -> z3.CheckSatResult:
-        meter = Meter(rlimit, deadline)
+    def query(self, solver: z3.Solver, *assume: z3.BoolRef) -> z3.CheckSatResult:
+        meter = Meter(self.rlimit, self.deadline)
         res = meter.check(solver, *assume)
-        out.queries += 1
-        out.units += meter.used
+        self.out.queries += 1
+        self.out.units += meter.used
         return res
 
-    start, cons = backend.fresh("init")
-    ex = enc.execute(spec.init, {}, start)
-    solver = z3.Solver()
-    solver.add(*[f for f in bg + cons + ex.constraints if f is not True])
-    for c in cands:
-        solver.push()
-        solver.add(z3val(b_not(enc.ev(c.formula, {}, ex.state))))
-        res = query(solver)
-        solver.pop()
-        if res != z3.unsat:
-            del alive[c.name]
-            out.dropped[c.name] = "initiation" if res == z3.sat else "initiation: unknown"
-    reads = {c.name: _reads(spec, c.formula) for c in cands}
-    changed = True
-    while changed and not _late(deadline):
-        changed = False
-        out.rounds += 1
-        for action in spec.actions:
-            writes = _writes(action.body)
-            todo = [c for c in alive.values() if reads[c.name] & writes]
-            if not todo:
-                continue
-            step = _Step(backend, bg, action, list(alive.values()))
-            for c in todo:
-                if c.name not in alive or _late(deadline):
+    def initiation(self, backend: _FOBackend, bg: list,
+                   cands: list[ir.Property]) -> dict[str, ir.Property]:
+        """The candidates that hold in every initial state."""
+        enc = backend.enc
+        alive = {c.name: c for c in cands}
+        start, cons = backend.fresh("init")
+        ex = enc.execute(self.spec.init, {}, start)
+        solver = z3.Solver()
+        solver.add(*[f for f in bg + cons + ex.constraints if f is not True])
+        for c in cands:
+            solver.push()
+            solver.add(z3val(b_not(enc.ev(c.formula, {}, ex.state))))
+            res = self.query(solver)
+            solver.pop()
+            if res != z3.unsat:
+                del alive[c.name]
+                self.out.dropped[c.name] = ("initiation" if res == z3.sat
+                                            else "initiation: unknown")
+        return alive
+
+    def run(self, alive: dict[str, ir.Property],
+            frame: Callable[[ir.Action, list[ir.Property]], _Frame], stage: str,
+            where: str) -> None:
+        """Rounds until no action breaks a survivor; `alive` shrinks in place."""
+        for c in alive.values():
+            if c.name not in self.reads:
+                self.reads[c.name] = frozenset(_reads(self.spec, c.formula))
+        changed = True
+        while changed and not _late(self.deadline):
+            changed = False
+            self.out.rounds += 1
+            for action in self.spec.actions:
+                writes = _writes(action.body)
+                if not any(self.reads[n] & writes for n in alive):
                     continue
-                tick("houdini round {} for every size, {}: {:,} left, {:,} queries",
-                     out.rounds, action.name, len(alive), out.queries)
-                step.solver.push()
-                step.solver.add(step.goal(c))
-                res = query(step.solver, *[step.lits[n] for n in alive])
-                if res == z3.sat:
-                    broken = _broken(backend, step, c, list(alive.values()))
-                    for name, cti in broken.items():
-                        del alive[name]
-                        out.dropped[name] = f"not preserved by {action.name}"
-                        out.ctis[name] = cti
-                    changed = True
-                elif res == z3.unknown:
-                    del alive[c.name]
-                    out.dropped[c.name] = f"{action.name}: unknown within the Z3 budget"
-                    changed = True
-                step.solver.pop()
-    if _late(deadline):
-        for name in list(alive):
-            out.dropped[name] = "not checked: timeout"
-            del alive[name]
-    out.kept = [c for c in cands if c.name in alive]
-    out.seconds = time.monotonic() - t0
-    return out
+                fr = frame(action, list(alive.values()))
+                todo = [c for c in alive.values() if self.reads[c.name] & writes]
+                i = 0
+                while i < len(todo) and not _late(self.deadline):
+                    chunk = [c for c in todo[i:i + _CHUNK] if c.name in alive]
+                    if not chunk:
+                        i += _CHUNK
+                        continue
+                    self.tick("houdini round {} {}, {}: {:,} left, {:,} queries",
+                              self.out.rounds, stage, action.name, len(alive), self.out.queries)
+                    res = self._ask(fr, chunk, todo, alive, where)
+                    if res == z3.sat:
+                        changed = True      # the rest of the chunk is asked again
+                        continue
+                    if res == z3.unknown:
+                        changed |= self._one_by_one(fr, chunk, todo, alive, where)
+                    i += _CHUNK
+
+    def _ask(self, fr: _Frame, chunk: list[ir.Property], todo: list[ir.Property],
+             alive: dict[str, ir.Property], where: str) -> z3.CheckSatResult:
+        """Is there a step that breaks one of `chunk`? If so, drop every
+        candidate of `todo` it breaks."""
+        assume = fr.assume(alive)
+        fr.solver.push()
+        try:
+            fr.solver.add(z3.Or([fr.goal(c) for c in chunk]))
+            res = self.query(fr.solver, *assume)
+            if res == z3.sat:
+                model = fr.solver.model()
+                cand = chunk[0] if len(chunk) == 1 else next(
+                    (c for c in chunk
+                     if z3.is_true(model.eval(fr.goal(c), model_completion=True))), None)
+                if cand is None:   # the model does not decide the goals
+                    return z3.unknown
+                broken = fr.broken(cand, [c for c in todo if c.name in alive], model)
+                for name, cti in broken.items():
+                    del alive[name]
+                    self.out.dropped[name] = f"not preserved by {fr.action.name}{where}"
+                    self.out.ctis[name] = cti
+            return res
+        finally:
+            fr.solver.pop()
+
+    def _one_by_one(self, fr: _Frame, chunk: list[ir.Property], todo: list[ir.Property],
+                    alive: dict[str, ir.Property], where: str) -> bool:
+        """Each of `chunk` on its own; one whose query runs out of units is
+        dropped. Whether any was."""
+        before = len(alive)
+        for c in chunk:
+            if c.name in alive and not _late(self.deadline) and \
+                    self._ask(fr, [c], todo, alive, where) == z3.unknown:
+                del alive[c.name]
+                self.out.dropped[c.name] = f"{fr.action.name}: unknown within the Z3 budget"
+        return len(alive) < before
+
+
+# Goals per query. One query over all of an action's candidates is what
+# Houdini needs in principle, but a disjunction of hundreds of goals is
+# far harder for the SAT solver than the same goals asked one by one,
+# while a few at a time cost about what one does (benchmarks/bench_infer.py).
+_CHUNK = 8
 
 
 def _late(deadline: float | None) -> bool:
     return deadline is not None and time.monotonic() >= deadline
-
-
-def _broken(backend: _FOBackend, step: _Step, cand: ir.Property,
-            alive: list[ir.Property]) -> dict[str, CTI]:
-    """The candidates a counterexample to `cand`'s induction breaks: those
-    false in its post-state (`cand` always among them). The model is read
-    into an explicit state and every candidate evaluated there by the
-    reference evaluator; if the reading does not reproduce the model (its
-    pre-state breaks a candidate Z3 assumed), only `cand` goes."""
-    cti = _read_cti(backend, "consecution", cand.name, step.solver.model(), step.pre,
-                    step.ex.state, step.env, step.action)
-    ev = Evaluator(cti.instance)
-    if cti.pre is None or not all(ev.eval(c.formula, {}, cti.pre) for c in alive):
-        return {cand.name: cti}
-    out = {c.name: cti for c in alive if not ev.eval(c.formula, {}, cti.post, pre=cti.pre)}
-    out[cand.name] = cti
-    return out
 
 
 def support(spec: ir.Spec, kept: list[ir.Property], goals: list[str], rlimit: int,

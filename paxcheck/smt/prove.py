@@ -359,15 +359,17 @@ class _BoundedStep:
     `track`: each invariant behind a literal, for unsat cores."""
 
     def __init__(self, spec: ir.Spec, sizes: dict[str, int], invs: list[ir.Property],
-                 track: bool) -> None:
+                 track: bool, solver: z3.Solver | None = None) -> None:
         self.backend = _GroundBackend(_open_instance(spec, sizes))
         enc = self.backend.enc
         self.pre, cons = self.backend.fresh("pre")
-        self.solver = z3.Solver()
+        self.solver = z3.Solver() if solver is None else solver
         self.solver.add(*[f for f in enc.side + cons if f is not True])
         self.lits: list[z3.BoolRef] = []
+        self.formulas: list[Any] = []    # each invariant on the pre-state
         for q in invs:
             f = enc.ev(q.formula, {}, self.pre)
+            self.formulas.append(f)
             if track:
                 lit = z3.Bool(f"assume!{q.name}")
                 self.solver.add(z3.Implies(lit, z3val(f)))
