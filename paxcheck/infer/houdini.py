@@ -26,6 +26,8 @@ from typing import Any
 
 import z3
 
+from paxcheck.infer.samples import sample_of
+from paxcheck.infer.vector import Unsupported, holds
 from paxcheck.lang import ir
 from paxcheck.semantics.evaluate import Evaluator
 from paxcheck.smt.finite import b_not, z3val
@@ -103,17 +105,38 @@ class _Step(_Frame):
     def broken(self, cand: ir.Property, alive: list[ir.Property], model: z3.ModelRef
                ) -> dict[str, CTI]:
         """The model is read into an explicit state and every candidate
-        evaluated there by the reference evaluator; if the reading does not
+        evaluated there (vectorized: `vector.holds`); if the reading does not
         reproduce the model (its pre-state breaks a candidate Z3 assumed),
         only `cand` goes."""
         cti = _read_cti(self.backend, "consecution", cand.name, model, self.pre,
                         self.ex.state, self.env, self.action)
-        ev = Evaluator(cti.instance)
-        if cti.pre is None or not all(ev.eval(c.formula, {}, cti.pre) for c in alive):
+        if cti.pre is None:
             return {cand.name: cti}
-        out = {c.name: cti for c in alive if not ev.eval(c.formula, {}, cti.post, pre=cti.pre)}
+        truth = _truth(cti, alive)
+        if not all(pre for pre, _ in truth.values()):
+            return {cand.name: cti}
+        out = {name: cti for name, (_, post) in truth.items() if not post}
         out[cand.name] = cti
         return out
+
+
+def _truth(cti: CTI, cands: list[ir.Property]) -> dict[str, tuple[bool, bool]]:
+    """Each candidate's truth in the CTI's pre- and post-state, by numpy
+    over both at once; the reference evaluator for one that `holds` does
+    not vectorize."""
+    assert cti.pre is not None
+    smp = sample_of(cti.instance, [cti.pre, cti.post])
+    out: dict[str, tuple[bool, bool]] = {}
+    ev: Evaluator | None = None
+    for c in cands:
+        try:
+            r = holds(c.formula, smp)
+            out[c.name] = (bool(r[0]), bool(r[1]))
+        except Unsupported:
+            ev = ev or Evaluator(cti.instance)
+            out[c.name] = (bool(ev.eval(c.formula, {}, cti.pre)),
+                           bool(ev.eval(c.formula, {}, cti.post, pre=cti.pre)))
+    return out
 
 
 class _Bounded(_Frame):

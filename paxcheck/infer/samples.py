@@ -20,8 +20,10 @@ import numpy as np
 from paxcheck.budget import Limits
 from paxcheck.config.instance import Instance
 from paxcheck.ground.ground import GroundInstance, ground
+from paxcheck.ground.layout import Layout
 from paxcheck.lang import ir
 from paxcheck.search.api import Checks, RunResult, run
+from paxcheck.semantics.evaluate import RefState
 
 
 @dataclass(frozen=True, eq=False)
@@ -70,8 +72,16 @@ def explore(inst: Instance, properties: tuple[str, ...], limits: Limits,
 
 def decode(g: GroundInstance, states: list[int]) -> Sample:
     """Packed states as one array per symbol."""
-    inst = g.inst
-    layout = g.layout
+    return _decode(g.inst, g.layout, states)
+
+
+def sample_of(inst: Instance, states: list[RefState]) -> Sample:
+    """A few states of the reference semantics (a CTI's) as a sample."""
+    layout = Layout(inst)
+    return _decode(inst, layout, [layout.encode(s) for s in states])
+
+
+def _decode(inst: Instance, layout: Layout, states: list[int]) -> Sample:
     nbytes = max(1, (layout.bits + 7) // 8)
     raw = np.frombuffer(b"".join(s.to_bytes(nbytes, "little") for s in states),
                         np.uint8).reshape(len(states), nbytes)
