@@ -190,6 +190,35 @@ def test_paxos_proposals_safe_is_mined_from_two_ballots(tmp_path: Path) -> None:
             in texts)
 
 
+def test_existential_mining_over_instances_of_different_sizes(tmp_path: Path) -> None:
+    """Samples with 3 and 4 nodes (the existential's sort) derive their
+    atoms apart and are mined together: proposals_safe is still found, and
+    every candidate holds on every state of both."""
+    from paxcheck.budget import Limits
+    from paxcheck.infer.atoms import Template, guards
+    from paxcheck.infer.candidates import mine_exists
+    from paxcheck.infer.samples import explore
+    from paxcheck.infer.vector import holds
+    smps = []
+    for n in (3, 4):
+        model = tmp_path / f"paxos_n{n}.toml"
+        model.write_text(f'spec = "{ROOT / "specs/paxos.pax"}"\n[sorts]\nnode = {n}\n'
+                         'value = 2\nballot = 2\n[immutable]\nmember = "majority"\n')
+        m = load_model(model)
+        ex = explore(m.instances[0], (), Limits(max_states=3_000))
+        assert ex.sample is not None
+        smps.append(ex.sample)
+    assert [s.sizes["node"] for s in smps] == [3, 4]
+    tmpl = Template.of(m.spec, {"ballot": 2, "value": 2, "quorum": 1})
+    mined = mine_exists(m.spec, smps, tmpl, guards(m.spec)[0], 3, None)
+    texts = {show(c.formula()) for c in mined.kept}
+    assert ("forall v1, v2: value, q: quorum, b1, b2: ballot. two_a(b1, v1) & b2 < b1 -> "
+            "v1 = v2 | (exists n: node. !two_b(n, b2, v2) & b2 < max_bal(n) & member(n, q))"
+            in texts)
+    for c in mined.kept:
+        assert all(holds(c.formula(), smp).all() for smp in smps), show(c.formula())
+
+
 # ---- vectorized evaluation --------------------------------------------------
 def test_vectorized_truth_equals_the_reference_evaluator_state_by_state(tmp_path) -> None:
     """Every property of Paxos (quantifiers, definitions, options, order)
@@ -234,3 +263,29 @@ def test_vectorized_truth_equals_the_reference_evaluator_state_by_state(tmp_path
         assert (holds(p.formula, smp)[picked] == want).all(), p.name
         falsified += int(not want.all())
     assert falsified >= 4     # the probes discriminate
+
+
+def test_ctrl_c_ends_inference_undecided_saying_where(tmp_path) -> None:
+    """Interrupted once mining is under way (its first progress line),
+    infer exits 3 and says which stage it stopped in, with the figures of
+    the stages it finished."""
+    import json
+    import signal
+    proc = subprocess.Popen([sys.executable, "-m", "paxcheck", "infer",
+                             str(ROOT / "specs/paxos.pax"), "--ignore-invariants", "--json"],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    assert proc.stderr is not None
+    seen = []
+    for line in proc.stderr:
+        seen.append(line)
+        if "mining template" in line:
+            break
+    proc.send_signal(signal.SIGINT)
+    out, err = proc.communicate(timeout=120)
+    assert proc.returncode == 3, "".join(seen) + err
+    data = json.loads(out)
+    assert data["verdict"] == "unknown"
+    assert data["reason"] == "interrupted while mining candidates"
+    # explored whole first: models/paxos.toml's instance (3 ballots, 323,940
+    # states) and the liveness models' 2-ballot one (7,364; the three share it)
+    assert data["states"] == 323_940 + 7_364

@@ -25,7 +25,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from paxcheck.budget import DEFAULT_RLIMIT, Limits
+from paxcheck.budget import DEFAULT_RLIMIT, Limits, StopReason
 from paxcheck.config.instance import Instance
 from paxcheck.config.model import Model
 from paxcheck.infer import candidates as C
@@ -76,6 +76,7 @@ class Inference:
     support_queries: int = 0
     proof: ProofResult | None = None
     seconds: dict[str, float] = field(default_factory=dict)
+    stage: str = ""                    # what it was doing (when interrupted)
 
 
 def goals(spec: ir.Spec) -> list[ir.Property]:
@@ -108,9 +109,22 @@ def without_invariants(text: str, spec: ir.Spec) -> str:
 
 def _infer(spec: ir.Spec, text: str, instances: list[tuple[str, Instance]], settings: Settings,
            say: Callable[[str], None]) -> Inference:
+    """The stages; Ctrl-C ends inference undecided, with the figures of the
+    stages done (an interrupted exploration is never a sample: its states
+    would be too few to trust what is mined from them)."""
+    out = Inference(spec)
+    try:
+        return _stages(out, spec, text, instances, settings, say)
+    except KeyboardInterrupt:
+        out.verdict = Verdict.UNKNOWN
+        out.reason = f"interrupted while {out.stage}"
+        return out
+
+
+def _stages(out: Inference, spec: ir.Spec, text: str, instances: list[tuple[str, Instance]],
+            settings: Settings, say: Callable[[str], None]) -> Inference:
     t0 = time.monotonic()
     deadline = t0 + settings.timeout if settings.timeout else None
-    out = Inference(spec)
     safety = goals(spec)
     if not safety:
         out.reason = "the spec has no safety property to prove"
@@ -122,7 +136,10 @@ def _infer(spec: ir.Spec, text: str, instances: list[tuple[str, Instance]], sett
     for path, inst in instances:
         inst = dataclasses.replace(inst, spec=spec)
         say(f"exploring {inst.describe()}")
+        out.stage = f"exploring {inst.describe()}"
         ex = explore(inst, checked, Limits(timeout=settings.timeout))
+        if ex.result.stop is not None and ex.result.stop.reason is StopReason.INTERRUPTED:
+            raise KeyboardInterrupt
         if ex.sample is None:
             v = ex.result.violations[0]
             out.violation = T.from_violation(ex.result.ground, v)
@@ -136,6 +153,7 @@ def _infer(spec: ir.Spec, text: str, instances: list[tuple[str, Instance]], sett
     out.seconds["explore"] = time.monotonic() - t0
 
     t1 = time.monotonic()
+    out.stage = "mining candidates"
     per = C.default_per_sort(spec)
     found: dict[str, ir.Property] = {}
     runs: list[tuple[Template, Guard | None]] = [
@@ -169,6 +187,7 @@ def _infer(spec: ir.Spec, text: str, instances: list[tuple[str, Instance]], sett
     out.seconds["mine"] = time.monotonic() - t1
 
     t2 = time.monotonic()
+    out.stage = f"checking {len(found):,} candidates with Houdini"
     given = [p for p in spec.properties if not p.two_state and p.inductive]
     pool = given + list(found.values())
     sizes = {s.name: max(smp.sizes[s.name] for smp in samples) for s in spec.sorts}
@@ -185,6 +204,7 @@ def _infer(spec: ir.Spec, text: str, instances: list[tuple[str, Instance]], sett
         return out
 
     t3 = time.monotonic()
+    out.stage = "choosing the invariants a proof needs"
     names, q = support(spec, h.kept, [p.name for p in safety], settings.rlimit, deadline)
     out.support_queries = q
     out.seconds["support"] = time.monotonic() - t3
@@ -193,6 +213,7 @@ def _infer(spec: ir.Spec, text: str, instances: list[tuple[str, Instance]], sett
         chosen = [p for p in h.kept if p.kind != "safety"]
 
     t4 = time.monotonic()
+    out.stage = "proving the invariants found"
     out.invariants = _named(spec, chosen)
     out.text = "".join(f"invariant {p.name}: {show(p.formula)}\n" for p in out.invariants)
     if spec.file.endswith(".pyv"):

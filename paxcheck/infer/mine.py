@@ -204,8 +204,10 @@ def exists_rows(samples: list[Sample], xt: Template, xatoms: list[Atom], yt: Tem
     atoms."""
     kx, ny = len(xatoms), len(yatoms)
     width_atoms = [guard_as_atom(guard, yt)] + yatoms
-    parts: list[np.ndarray] = []
-    nyv = 0
+    # rows hold y's values side by side, so samples with as many elements
+    # of y's sort are deduplicated together, and each group derives its
+    # atoms on its own
+    groups: dict[int, list[np.ndarray]] = {}
     for smp in samples:
         gx, gy = Grid(xt, smp.sizes), Grid(yt, smp.sizes)
         nyv = smp.sizes[y.sort]
@@ -221,25 +223,29 @@ def exists_rows(samples: list[Sample], xt: Template, xatoms: list[Atom], yt: Tem
             ys = ys.reshape(sub.count, gx.size, nyv * len(width_atoms))
             block = np.concatenate([xs, ys], axis=-1).reshape(sub.count * gx.size, -1)
             w = (block.shape[1] + 7) // 8
-            parts.append(_unique(np.packbits(block, axis=1, bitorder="little"), w))
-    total = kx + nyv * (ny + 1)
-    if not parts:
+            groups.setdefault(nyv, []).append(
+                _unique(np.packbits(block, axis=1, bitorder="little"), w))
+    if not groups:
         return np.zeros((0, kx), np.uint8), []
-    packed = np.concatenate(parts)
-    rows = np.unpackbits(_unique(packed, packed.shape[1]), axis=1, count=total,
-                         bitorder="little").astype(bool)
-    X = rows[:, :kx]
-    Y = rows[:, kx:].reshape(len(rows), nyv, ny + 1)
-    G, A = Y[:, :, 0], Y[:, :, 1:]
-    L = np.empty((len(rows), nyv, 2 * ny), bool)
-    L[:, :, 1::2], L[:, :, 0::2] = A, ~A
     n2 = 2 * ny
     cubes: list[tuple[int, ...]] = [(i,) for i in range(n2)]
     for i in range(n2):
         cubes += [(i, j) for j in range(i + 1, n2) if j >> 1 != i >> 1]
     pairs = np.array([(c[0], c[-1]) for c in cubes], np.int64).reshape(-1, 2)
-    D = np.zeros((len(rows), len(cubes)), np.bool_)
-    _derive(np.ascontiguousarray(G), np.ascontiguousarray(L), pairs, D)
+    Xs, Ds = [], []
+    for nyv, parts in groups.items():
+        packed = np.concatenate(parts)
+        rows = np.unpackbits(_unique(packed, packed.shape[1]), axis=1,
+                             count=kx + nyv * (ny + 1), bitorder="little").astype(bool)
+        Y = rows[:, kx:].reshape(len(rows), nyv, ny + 1)
+        G, A = Y[:, :, 0], Y[:, :, 1:]
+        L = np.empty((len(rows), nyv, n2), bool)
+        L[:, :, 1::2], L[:, :, 0::2] = A, ~A
+        D = np.zeros((len(rows), len(cubes)), np.bool_)
+        _derive(np.ascontiguousarray(G), np.ascontiguousarray(L), pairs, D)
+        Xs.append(rows[:, :kx])
+        Ds.append(D)
+    X, D = np.concatenate(Xs), np.concatenate(Ds)
     # one derived atom per distinct column, the first (fewest literals)
     packed_cols = np.packbits(D.T, axis=1)
     seen: dict[bytes, int] = {}
