@@ -154,42 +154,16 @@ def _stages(out: Inference, spec: ir.Spec, text: str, instances: list[tuple[str,
 
     t1 = time.monotonic()
     out.stage = "mining candidates"
-    per = C.default_per_sort(spec)
-    found: dict[str, ir.Property] = {}
-    runs: list[tuple[Template, Guard | None]] = [
-        (t, None) for t in C.templates(spec, settings.max_vars, per)]
-    for g in guards(spec):
-        # one set (quorum) variable, no variable of the existential's sort:
-        # "every quorum has a member such that ..." about ballots and values
-        runs += [(t, g) for t in C.templates(spec, settings.max_vars, per)
-                 if t.counts().get(g.zsort) == 1 and g.sort not in t.counts()]
-    shown = time.monotonic()
-    for i, (tmpl, guard) in enumerate(runs):
-        if deadline is not None and time.monotonic() > deadline:
-            break
-        if time.monotonic() - shown > 10:
-            shown = time.monotonic()
-            say(f"mining template {i + 1} of {len(runs)}: {len(found):,} candidates so far")
-        m = (C.mine(spec, samples, tmpl, settings.max_literals, settings.max_states)
-             if guard is None else
-             C.mine_exists(spec, samples, tmpl, guard, settings.max_literals,
-                           settings.max_states))
-        out.templates += 1
-        out.mined += m.clauses
-        for clause in m.kept:
-            f = clause.formula()
-            key = show(f)
-            if key not in found:
-                found[key] = ir.Property(f"c{len(found) + 1}", "invariant", f)
+    candidates = mine_candidates(spec, samples, settings, out, deadline, say)
     say(f"mined {out.mined:,} clauses over {out.templates} templates: "
-        f"{len(found):,} candidates")
-    out.candidates = len(found)
+        f"{len(candidates):,} candidates")
+    out.candidates = len(candidates)
     out.seconds["mine"] = time.monotonic() - t1
 
     t2 = time.monotonic()
-    out.stage = f"checking {len(found):,} candidates with Houdini"
+    out.stage = f"checking {len(candidates):,} candidates with Houdini"
     given = [p for p in spec.properties if not p.two_state and p.inductive]
-    pool = given + list(found.values())
+    pool = given + candidates
     sizes = {s.name: max(smp.sizes[s.name] for smp in samples) for s in spec.sorts}
     h = houdini(spec, pool, settings.rlimit, deadline, sizes=sizes, say=say)
     out.houdini = h
@@ -231,6 +205,42 @@ def _stages(out: Inference, spec: ir.Spec, text: str, instances: list[tuple[str,
         out.reason = f"the invariant found did not prove: {out.proof.status}"
         out.verdict = Verdict.UNKNOWN
     return out
+
+
+def mine_candidates(spec: ir.Spec, samples: list[Sample], settings: Settings, out: Inference,
+                    deadline: float | None = None,
+                    say: Callable[[str], None] = lambda _: None) -> list[ir.Property]:
+    """Stage 2: the candidates, deduplicated by their text (named c1, c2,
+    ...), mined from every template; `out` gets the templates' and
+    clauses' counts."""
+    per = C.default_per_sort(spec)
+    found: dict[str, ir.Property] = {}
+    runs: list[tuple[Template, Guard | None]] = [
+        (t, None) for t in C.templates(spec, settings.max_vars, per)]
+    for g in guards(spec):
+        # one set (quorum) variable, no variable of the existential's sort:
+        # "every quorum has a member such that ..." about ballots and values
+        runs += [(t, g) for t in C.templates(spec, settings.max_vars, per)
+                 if t.counts().get(g.zsort) == 1 and g.sort not in t.counts()]
+    shown = time.monotonic()
+    for i, (tmpl, guard) in enumerate(runs):
+        if deadline is not None and time.monotonic() > deadline:
+            break
+        if time.monotonic() - shown > 10:
+            shown = time.monotonic()
+            say(f"mining template {i + 1} of {len(runs)}: {len(found):,} candidates so far")
+        m = (C.mine(spec, samples, tmpl, settings.max_literals, settings.max_states)
+             if guard is None else
+             C.mine_exists(spec, samples, tmpl, guard, settings.max_literals,
+                           settings.max_states))
+        out.templates += 1
+        out.mined += m.clauses
+        for clause in m.kept:
+            f = clause.formula()
+            key = show(f)
+            if key not in found:
+                found[key] = ir.Property(f"c{len(found) + 1}", "invariant", f)
+    return list(found.values())
 
 
 def _named(spec: ir.Spec, props: list[ir.Property]) -> list[ir.Property]:
