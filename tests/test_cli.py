@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from paxcheck.cli import main
+from support.interrupt import interrupted
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -162,24 +163,14 @@ def test_console_entry_point_runs_without_traceback(tmp_path):
 
 @pytest.mark.parametrize("engine", ["fast", "python"])
 def test_ctrl_c_reports_partial_result_and_exits_3(tmp_path, engine):
-    import signal
     model = tmp_path / "big.toml"
     model.write_text((ROOT / "models" / "paxos.toml").read_text()
                      .replace('"../specs/paxos.pax"', json.dumps(str(ROOT / "specs/paxos.pax")))
                      .replace("ballot = 3", "ballot = 5"))
-    proc = subprocess.Popen([sys.executable, "-m", "paxcheck", "check", str(model), "--json",
-                             "--progress", "--engine", engine],
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     # interrupt once the search is under way: after its first progress line
-    seen = []
-    for line in proc.stderr:
-        seen.append(line)
-        if "states," in line:
-            break
-    proc.send_signal(signal.SIGINT)
-    out, err = proc.communicate(timeout=120)
-    err = "".join(seen) + err
-    assert proc.returncode == 3, err
+    code, out, err = interrupted(["check", str(model), "--json", "--progress",
+                                  "--engine", engine], when="states,")
+    assert code == 3, err
     data = json.loads(out)
     assert data["status"] == "incomplete"
     inst = data["instances"][0]

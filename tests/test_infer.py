@@ -18,6 +18,7 @@ from paxcheck.lang import ir
 from paxcheck.lang.show import show
 from paxcheck.lang.typecheck import load_spec, load_spec_text
 from paxcheck.outcome import Verdict
+from support.interrupt import interrupted
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -270,19 +271,10 @@ def test_ctrl_c_ends_inference_undecided_saying_where(tmp_path) -> None:
     infer exits 3 and says which stage it stopped in, with the figures of
     the stages it finished."""
     import json
-    import signal
-    proc = subprocess.Popen([sys.executable, "-m", "paxcheck", "infer",
-                             str(ROOT / "specs/paxos.pax"), "--ignore-invariants", "--json"],
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    assert proc.stderr is not None
-    seen = []
-    for line in proc.stderr:
-        seen.append(line)
-        if "mining template" in line:
-            break
-    proc.send_signal(signal.SIGINT)
-    out, err = proc.communicate(timeout=120)
-    assert proc.returncode == 3, "".join(seen) + err
+    code, out, err = interrupted([
+        "infer", str(ROOT / "specs/paxos.pax"), "--ignore-invariants", "--json"],
+        when="mining template")
+    assert code == 3, err
     data = json.loads(out)
     assert data["verdict"] == "unknown"
     assert data["reason"] == "interrupted while mining candidates"

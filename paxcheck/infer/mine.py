@@ -23,6 +23,8 @@ from paxcheck.lang import ir
 
 # rows of one template evaluated at a time: [states * assignments, atoms] bools
 _CHUNK_ROWS = 1 << 21
+# derived existential atoms computed at a time: [rows, cubes] bools
+_CUBE_BLOCK = 1024
 
 
 def distinct_rows(samples: list[Sample], tmpl: Template, atoms: list[Atom],
@@ -77,14 +79,22 @@ def _sub(smp: Sample, sel: np.ndarray) -> Sample:
 
 def literal_bits(rows: np.ndarray) -> np.ndarray:
     """Per literal (2 * atom + 1: the atom true, 2 * atom: false), the bit
-    set of the rows where it is true: uint64 [2 * atoms, words]."""
+    set of the rows where it is true: uint64 [2 * atoms, words]. Packed a
+    block of atoms at a time: unpacked, thousands of derived atoms over
+    tens of thousands of rows take gigabytes."""
     m, k = rows.shape
     words = max(1, (m + 63) // 64)
-    out = np.zeros((2 * k, words * 64), bool)
-    out[1::2, :m] = rows.T.astype(bool)
-    out[0::2, :m] = ~rows.T.astype(bool)
-    packed = np.packbits(out, axis=1, bitorder="little")
-    return packed.view(np.uint64).reshape(2 * k, words).copy()
+    out = np.zeros((2 * k, words), np.uint64)
+    tail = np.zeros(words * 64, bool)
+    tail[:m] = True
+    valid = np.packbits(tail, bitorder="little").view(np.uint64)
+    for lo in range(0, k, 1024):
+        block = np.zeros((min(k, lo + 1024) - lo, words * 64), bool)
+        block[:, :m] = rows[:, lo:lo + 1024].T.astype(bool)
+        pos = np.packbits(block, axis=1, bitorder="little").view(np.uint64)
+        out[2 * lo + 1:2 * (lo + len(block)):2] = pos
+        out[2 * lo:2 * (lo + len(block)):2] = ~pos & valid
+    return out
 
 
 def minimal_clauses(rows: np.ndarray, max_literals: int, allowed: np.ndarray | None = None,
@@ -207,7 +217,7 @@ def exists_rows(samples: list[Sample], xt: Template, xatoms: list[Atom], yt: Tem
     # rows hold y's values side by side, so samples with as many elements
     # of y's sort are deduplicated together, and each group derives its
     # atoms on its own
-    groups: dict[int, list[np.ndarray]] = {}
+    groups: dict[int, np.ndarray] = {}
     for smp in samples:
         gx, gy = Grid(xt, smp.sizes), Grid(yt, smp.sizes)
         nyv = smp.sizes[y.sort]
@@ -222,9 +232,12 @@ def exists_rows(samples: list[Sample], xt: Template, xatoms: list[Atom], yt: Tem
             ys = np.stack([evaluate(a, sub, gy) for a in width_atoms], axis=-1)
             ys = ys.reshape(sub.count, gx.size, nyv * len(width_atoms))
             block = np.concatenate([xs, ys], axis=-1).reshape(sub.count * gx.size, -1)
-            w = (block.shape[1] + 7) // 8
-            groups.setdefault(nyv, []).append(
-                _unique(np.packbits(block, axis=1, bitorder="little"), w))
+            # deduplicated as they come (as distinct_rows does): the rows of
+            # every chunk kept until the end grow with the states read
+            packed = np.packbits(block, axis=1, bitorder="little")
+            if nyv in groups:
+                packed = np.concatenate([groups[nyv], packed])
+            groups[nyv] = _unique(packed, packed.shape[1])
     if not groups:
         return np.zeros((0, kx), np.uint8), []
     n2 = 2 * ny
@@ -232,38 +245,51 @@ def exists_rows(samples: list[Sample], xt: Template, xatoms: list[Atom], yt: Tem
     for i in range(n2):
         cubes += [(i, j) for j in range(i + 1, n2) if j >> 1 != i >> 1]
     pairs = np.array([(c[0], c[-1]) for c in cubes], np.int64).reshape(-1, 2)
-    Xs, Ds = [], []
-    for nyv, parts in groups.items():
-        packed = np.concatenate(parts)
-        rows = np.unpackbits(_unique(packed, packed.shape[1]), axis=1,
+    GLs, Xs = [], []
+    for nyv, packed in groups.items():
+        rows = np.unpackbits(packed, axis=1,
                              count=kx + nyv * (ny + 1), bitorder="little").astype(bool)
         Y = rows[:, kx:].reshape(len(rows), nyv, ny + 1)
         G, A = Y[:, :, 0], Y[:, :, 1:]
         L = np.empty((len(rows), nyv, n2), bool)
         L[:, :, 1::2], L[:, :, 0::2] = A, ~A
-        D = np.zeros((len(rows), len(cubes)), np.bool_)
-        _derive(np.ascontiguousarray(G), np.ascontiguousarray(L), pairs, D)
+        GLs.append((np.ascontiguousarray(G), np.ascontiguousarray(L)))
         Xs.append(rows[:, :kx])
-        Ds.append(D)
-    X, D = np.concatenate(Xs), np.concatenate(Ds)
-    # one derived atom per distinct column, the first (fewest literals)
-    packed_cols = np.packbits(D.T, axis=1)
-    seen: dict[bytes, int] = {}
-    for col in range(len(cubes)):
-        key = packed_cols[col].tobytes()
-        if key not in seen and packed_cols[col].any():
-            seen[key] = col
-    chosen = sorted(seen.values())
+    X = np.concatenate(Xs)
+    # one derived atom per distinct column, the first (fewest literals);
+    # the columns are derived a block of cubes at a time, since all of
+    # them at once take rows x cubes bytes (gigabytes for five variables)
+    seen: set[bytes] = set()
+    chosen: list[int] = []
+    for lo in range(0, len(cubes), _CUBE_BLOCK):
+        cols = np.packbits(_derived(GLs, pairs[lo:lo + _CUBE_BLOCK]).T, axis=1)
+        for c in range(len(cols)):
+            key = cols[c].tobytes()
+            if key not in seen and cols[c].any():
+                seen.add(key)
+                chosen.append(lo + c)
+    D = _derived(GLs, pairs[chosen])
     derived = []
     for c in chosen:
         conj = [guard] + [yatoms[lit >> 1].formula if lit & 1 else ir.Not(yatoms[lit >> 1].formula)
                           for lit in cubes[c]]
         derived.append(exists_atom(y, conj, xt))
-    out = np.concatenate([X, D[:, chosen]], axis=1).astype(np.uint8)
+    out = np.concatenate([X, D], axis=1).astype(np.uint8)
     # the rows over the new columns may repeat
     return np.unpackbits(_unique(np.packbits(out, axis=1, bitorder="little"),
                                  (out.shape[1] + 7) // 8),
                          axis=1, count=out.shape[1], bitorder="little"), derived
+
+
+def _derived(groups: list[tuple[np.ndarray, np.ndarray]], pairs: np.ndarray) -> np.ndarray:
+    """The derived atoms of `pairs` on every row of every group (each its
+    guard and literals per y): bool [rows, pairs]."""
+    parts = []
+    for G, L in groups:
+        D = np.zeros((len(G), len(pairs)), np.bool_)
+        _derive(G, L, np.ascontiguousarray(pairs), D)
+        parts.append(D)
+    return np.concatenate(parts)
 
 
 def _derive_py(G: np.ndarray, L: np.ndarray, pairs: np.ndarray, D: np.ndarray) -> None:
