@@ -79,6 +79,17 @@ class _Frame:
         goal the model satisfies, always among them."""
         raise NotImplementedError
 
+    def encoding(self) -> Any:
+        """The encoding of the step: its backend, pre- and post-state, and
+        the action's arguments."""
+        raise NotImplementedError
+
+    def cti(self, cand: ir.Property, model: z3.ModelRef) -> CTI:
+        """`model` read as the counterexample to induction of `cand`."""
+        st = self.encoding()
+        return _read_cti(st.backend, "consecution", cand.name, model, st.pre, st.ex.state,
+                         st.env, self.action)
+
 
 class _Step(_Frame):
     """For every size: the action on a fresh pre-state of the first-order
@@ -102,14 +113,16 @@ class _Step(_Frame):
     def goal(self, prop: ir.Property) -> Any:
         return z3val(b_not(self.backend.enc.ev(prop.formula, {}, self.ex.state, pre=self.pre)))
 
+    def encoding(self) -> _Step:
+        return self
+
     def broken(self, cand: ir.Property, alive: list[ir.Property], model: z3.ModelRef
                ) -> dict[str, CTI]:
         """The model is read into an explicit state and every candidate
         evaluated there (vectorized: `vector.holds`); if the reading does not
         reproduce the model (its pre-state breaks a candidate Z3 assumed),
         only `cand` goes."""
-        cti = _read_cti(self.backend, "consecution", cand.name, model, self.pre,
-                        self.ex.state, self.env, self.action)
+        cti = self.cti(cand, model)
         if cti.pre is None:
             return {cand.name: cti}
         truth = _truth(cti, alive)
@@ -182,11 +195,12 @@ class _Bounded(_Frame):
             self.goals[prop.name] = g
         return g
 
+    def encoding(self) -> _BoundedStep:
+        return self.step
+
     def broken(self, cand: ir.Property, alive: list[ir.Property], model: z3.ModelRef
                ) -> dict[str, CTI]:
-        st = self.step
-        cti = _read_cti(st.backend, "consecution", cand.name, model, st.pre, st.ex.state,
-                        st.env, self.action)
+        cti = self.cti(cand, model)
         out = {c.name: cti for c in alive
                if z3.is_true(model.eval(self.goal(c), model_completion=True))}
         out[cand.name] = cti
