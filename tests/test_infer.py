@@ -220,6 +220,48 @@ def test_existential_mining_over_instances_of_different_sizes(tmp_path: Path) ->
         assert all(holds(c.formula(), smp).all() for smp in smps), show(c.formula())
 
 
+def test_existential_mining_in_blocks_is_mining_at_once(tmp_path: Path, monkeypatch) -> None:
+    """The derived atoms are found a block of cubes at a time and the rows
+    deduplicated chunk by chunk, to bound memory: with blocks of 5 cubes
+    and chunks of a few states the clauses are exactly those of one block
+    and one chunk."""
+    from paxcheck.budget import Limits
+    from paxcheck.infer import mine as M
+    from paxcheck.infer.atoms import Grid, Template, TVar, guards
+    from paxcheck.infer.candidates import mine_exists
+    from paxcheck.infer.samples import explore
+    m = load_model(ROOT / "models/paxos_live.toml")
+    ex = explore(m.instances[0], (), Limits())
+    assert ex.sample is not None
+    tmpl = Template.of(m.spec, {"ballot": 2, "value": 2, "quorum": 1})
+
+    def mined() -> tuple[int, set[str]]:
+        r = mine_exists(m.spec, [ex.sample], tmpl, guards(m.spec)[0], 3, None)
+        return r.rows, {show(c.formula()) for c in r.kept}
+
+    whole = mined()
+    monkeypatch.setattr(M, "_CUBE_BLOCK", 5)
+    monkeypatch.setattr(M, "_CHUNK_ROWS", 64 * Grid(Template(tmpl.vars + (TVar("n", "node"),)),
+                                                    ex.sample.sizes).size)
+    assert mined() == whole
+    assert len(whole[1]) > 10
+
+
+def test_literal_bits_across_atom_blocks() -> None:
+    """Bit sets packed a block of atoms at a time, with more atoms than a
+    block and rows not a multiple of 64: bit r of literal 2a+1 is row r's
+    atom a, of 2a its negation, and no bit past the last row is set."""
+    from paxcheck.infer.mine import literal_bits
+    rng = np.random.default_rng(7)
+    rows = rng.integers(0, 2, size=(70, 1030), dtype=np.uint8)
+    bits = literal_bits(rows)
+    unpacked = np.unpackbits(bits.view(np.uint8), axis=1, bitorder="little")
+    assert unpacked.shape == (2 * 1030, 128)
+    assert (unpacked[1::2, :70] == rows.T).all()
+    assert (unpacked[0::2, :70] == 1 - rows.T).all()
+    assert not unpacked[:, 70:].any()
+
+
 # ---- vectorized evaluation --------------------------------------------------
 def test_vectorized_truth_equals_the_reference_evaluator_state_by_state(tmp_path) -> None:
     """Every property of Paxos (quantifiers, definitions, options, order)
