@@ -25,6 +25,8 @@ from paxcheck.lang import ir
 _CHUNK_ROWS = 1 << 21
 # derived existential atoms computed at a time: [rows, cubes] bools
 _CUBE_BLOCK = 1024
+# atoms whose literal bit sets are packed at a time: [atoms, rows] bools
+_ATOM_BLOCK = 1024
 
 
 def distinct_rows(samples: list[Sample], tmpl: Template, atoms: list[Atom],
@@ -88,9 +90,9 @@ def literal_bits(rows: np.ndarray) -> np.ndarray:
     tail = np.zeros(words * 64, bool)
     tail[:m] = True
     valid = np.packbits(tail, bitorder="little").view(np.uint64)
-    for lo in range(0, k, 1024):
-        block = np.zeros((min(k, lo + 1024) - lo, words * 64), bool)
-        block[:, :m] = rows[:, lo:lo + 1024].T.astype(bool)
+    for lo in range(0, k, _ATOM_BLOCK):
+        block = np.zeros((min(k, lo + _ATOM_BLOCK) - lo, words * 64), bool)
+        block[:, :m] = rows[:, lo:lo + _ATOM_BLOCK].T.astype(bool)
         pos = np.packbits(block, axis=1, bitorder="little").view(np.uint64)
         out[2 * lo + 1:2 * (lo + len(block)):2] = pos
         out[2 * lo:2 * (lo + len(block)):2] = ~pos & valid
@@ -268,6 +270,8 @@ def exists_rows(samples: list[Sample], xt: Template, xatoms: list[Atom], yt: Tem
             if key not in seen and cols[c].any():
                 seen.add(key)
                 chosen.append(lo + c)
+    # derived again rather than kept from the blocks: the kept slices and
+    # their concatenation would be held at once (the peak measured higher)
     D = _derived(GLs, pairs[chosen])
     derived = []
     for c in chosen:
