@@ -14,10 +14,12 @@ from paxcheck.config.model import load_model
 from paxcheck.infer.houdini import houdini, support
 from paxcheck.infer.infer import Settings, infer, without_invariants
 from paxcheck.infer.mine import minimal_clauses
+from paxcheck.infer.strengthen import strengthen
 from paxcheck.lang import ir
 from paxcheck.lang.show import show
 from paxcheck.lang.typecheck import load_spec, load_spec_text
 from paxcheck.outcome import Verdict
+from paxcheck.semantics.evaluate import Evaluator
 from support.interrupt import interrupted
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -80,6 +82,51 @@ def test_houdini_drops_exactly_what_is_not_inductive() -> None:
     # keeps one of them and the goal
     assert "mutual_exclusion" in names and len(names) == 2
     assert spec.property_map["mutual_exclusion"].kind == "safety"
+
+
+def _mutex_pool() -> tuple[ir.Spec, list[ir.Property], list[ir.Property]]:
+    extra = load_spec_text(
+        (ROOT / "specs/examples/mutex.pax").read_text()
+        + "\ninvariant nobody_waits: forall p: proc. !waiting(p)"
+        + "\ninvariant free_at_start: holder = none"
+        + "\ninvariant crit_holds: forall p: proc. crit(p) -> holder = p", "mutex.pax")
+    return (extra, [p for p in extra.properties if p.kind == "safety"],
+            [p for p in extra.properties if p.kind == "invariant"])
+
+
+def test_strengthening_adds_blockers_and_drops_what_nothing_blocks() -> None:
+    spec, goals, pool = _mutex_pool()
+    st = strengthen(spec, goals, pool, 10_000_000)
+    # mutual exclusion has a CTI only with two processes (one in crit, one
+    # entering a free lock). Its pre-state has a waiting process and a free
+    # lock, so the smallest blocker is nobody_waits; request breaks that
+    # and only free_at_start blocks the CTI, which enter breaks in turn and
+    # nothing blocks: both go. Of the lock invariants the smaller
+    # formula, holder_in_crit, blocks the goal's CTI and is inductive with
+    # it: `prove` proves the two at the first run.
+    assert [p.name for p in st.kept] == ["mutual_exclusion", "holder_in_crit"]
+    assert st.dropped == {
+        "nobody_waits": "not preserved by request within 2 per sort; no candidate blocks it",
+        "free_at_start": "not preserved by enter within 2 per sort; no candidate blocks it"}
+    assert st.failed == "" and st.rounds == 1
+    assert st.proof is not None and st.proof.status == "proved"
+
+
+def test_strengthening_fails_with_the_goal_cti_nothing_blocks() -> None:
+    spec, goals, pool = _mutex_pool()
+    weak = [p for p in pool if p.name in ("nobody_waits", "free_at_start")]
+    st = strengthen(spec, goals, weak, 10_000_000)
+    assert st.failed == ("no candidate blocks a counterexample to induction of "
+                         "mutual_exclusion")
+    assert st.cti is not None and st.cti.property == "mutual_exclusion"
+    assert st.cti.action == "enter"
+    # the CTI is minimal: two processes, one in crit, the other waiting to
+    # enter while the lock is free (free_at_start, still chosen, holds)
+    assert st.cti.instance.size("proc") == 2
+    ev = Evaluator(st.cti.instance)
+    assert ev.eval(spec.property_map["free_at_start"].formula, {}, st.cti.pre)
+    assert not ev.eval(goals[0].formula, {}, st.cti.post, pre=st.cti.pre)
+    assert [p.name for p in st.kept] == ["mutual_exclusion", "free_at_start"]
 
 
 # ---- whole runs -------------------------------------------------------------

@@ -12,6 +12,7 @@ from paxcheck.config.model import Model, load_model, read_toml
 from paxcheck.errors import PaxError
 from paxcheck.infer.infer import Inference, Settings, infer
 from paxcheck.lang import ir
+from paxcheck.lang.show import show
 from paxcheck.lang.typecheck import load_spec
 from paxcheck.outcome import Verdict, exit_code
 from paxcheck.traces import trace as T
@@ -87,13 +88,14 @@ def cmd_infer(args: argparse.Namespace) -> int:
 
 
 def _figures(res: Inference) -> list[str]:
-    h = res.houdini
+    st = res.strengthening
     lines = [f"  states        {res.states:,} (every reachable state of each instance)",
              f"  candidates    {res.candidates:,} (of {res.mined:,} minimal clauses over "
              f"{res.templates} templates)"]
-    if h is not None:
-        lines.append(f"  inductive     {len(h.kept):,} together (Houdini: {h.queries:,} Z3 "
-                     f"queries, {h.rounds} rounds)")
+    if st is not None:
+        lines.append(f"  chosen        {len(st.kept):,} with the safety properties "
+                     f"({st.queries:,} Z3 queries, {st.rounds} prove runs, "
+                     f"{len(st.dropped):,} candidates dropped)")
     if res.proof is not None:
         lines.append(f"  proof         {res.proof.status}: {len(res.proof.obligations)} "
                      f"obligations, with {len(res.invariants)} auxiliary invariants "
@@ -116,6 +118,9 @@ def _text(res: Inference, models: list[Model]) -> str:
                   "", res.text.rstrip("\n")]
         return "\n".join(lines) + "\n"
     lines.append(f"UNKNOWN: {res.reason}")
+    if res.best:
+        lines += ["", "the invariants chosen so far:"] + [
+            f"invariant {p.name}: {show(p.formula)}" for p in res.best]
     if res.cti is not None:
         from paxcheck.cli.smt import cti_text
         lines += ["", cti_text(res.cti, res.spec).rstrip("\n")]
@@ -123,7 +128,7 @@ def _text(res: Inference, models: list[Model]) -> str:
 
 
 def _json(res: Inference, models: list[Model]) -> dict[str, Any]:
-    h = res.houdini
+    st = res.strengthening
     return {
         "spec": res.spec.file,
         "models": [m.path for m in models],
@@ -135,8 +140,8 @@ def _json(res: Inference, models: list[Model]) -> dict[str, Any]:
         "templates": res.templates,
         "mined": res.mined,
         "candidates": res.candidates,
-        "inductive": len(h.kept) if h is not None else None,
-        "queries": (h.queries if h is not None else 0) + res.support_queries,
+        "chosen": len(st.kept) if st is not None else None,
+        "queries": (st.queries if st is not None else 0) + res.support_queries,
         "seconds": res.seconds,
         "violation": (T.to_json(res.violation, res.spec.file, res.violation_model)
                       if res.violation is not None else None),

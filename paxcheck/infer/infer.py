@@ -10,14 +10,15 @@ The pipeline, each stage a function of the one before:
    axiom says every element of a sort has a related element of another
    (quorum intersection), clauses with one existential atom
    `exists n. member(n, q) & L1 & L2`;
-3. Houdini (`houdini`): the greatest subset of candidates and safety
-   properties that is inductive for every size;
-4. `support`: the few survivors a proof of the safety properties needs;
+3. strengthening (`strengthen`): from the safety properties, for each
+   counterexample to induction add the simplest candidate it violates,
+   on the smallest universes first, then for every size with `prove`;
+4. `support`: the few of those a proof of the safety properties needs;
 5. `prove` re-checks the spec with exactly those invariants added, from
    their printed text re-parsed, so what is printed is what was proved.
-If safety does not survive Houdini, the candidates were too weak: the
-result is undecided (exit 3) with the counterexample to induction that
-removed it."""
+If a safety property has a counterexample to induction that no candidate
+blocks, the candidates were too weak: the result is undecided (exit 3)
+with that counterexample and the set chosen so far."""
 from __future__ import annotations
 
 import dataclasses
@@ -30,8 +31,9 @@ from paxcheck.config.instance import Instance
 from paxcheck.config.model import Model
 from paxcheck.infer import candidates as C
 from paxcheck.infer.atoms import Guard, Template, guards
-from paxcheck.infer.houdini import Houdini, houdini, support
+from paxcheck.infer.houdini import support
 from paxcheck.infer.samples import Sample, explore
+from paxcheck.infer.strengthen import Strengthening, strengthen
 from paxcheck.lang import ir
 from paxcheck.lang.show import show
 from paxcheck.lang.typecheck import load_spec_text
@@ -66,13 +68,14 @@ class Inference:
     completed: str = ""                # the spec text with them added
     violation: T.Trace | None = None   # a safety property fails on an instance
     violation_model: str = ""          # of this model
-    cti: CTI | None = None             # what removed a safety property in Houdini
+    cti: CTI | None = None             # the one no candidate blocks (undecided)
     reason: str = ""
     states: int = 0
     templates: int = 0
     mined: int = 0                     # minimal clauses before filtering
     candidates: int = 0                # after filtering, deduplicated
-    houdini: Houdini | None = None
+    strengthening: Strengthening | None = None
+    best: list[ir.Property] = field(default_factory=list)   # undecided: the set chosen so far
     support_queries: int = 0
     proof: ProofResult | None = None
     seconds: dict[str, float] = field(default_factory=dict)
@@ -130,7 +133,7 @@ def _stages(out: Inference, spec: ir.Spec, text: str, instances: list[tuple[str,
         out.reason = "the spec has no safety property to prove"
         return out
     # what must be proved is checked on the way; a given invariant that is
-    # false is merely a bad candidate, which Houdini drops
+    # false is merely a bad candidate, which is never chosen
     checked = tuple(p.name for p in spec.properties if p.kind in ("safety", "transition"))
     samples: list[Sample] = []
     for path, inst in instances:
@@ -161,30 +164,27 @@ def _stages(out: Inference, spec: ir.Spec, text: str, instances: list[tuple[str,
     out.seconds["mine"] = time.monotonic() - t1
 
     t2 = time.monotonic()
-    out.stage = f"checking {len(candidates):,} candidates with Houdini"
-    given = [p for p in spec.properties if not p.two_state and p.inductive]
-    pool = given + candidates
-    sizes = {s.name: max(smp.sizes[s.name] for smp in samples) for s in spec.sorts}
-    h = houdini(spec, pool, settings.rlimit, deadline, sizes=sizes, say=say)
-    out.houdini = h
-    out.seconds["houdini"] = time.monotonic() - t2
-    say(f"houdini: {len(h.kept):,} of {len(pool):,} inductive together "
-        f"({h.queries:,} queries, {h.rounds} rounds)")
-    lost = [p for p in safety if p.name in h.dropped]
-    if lost:
-        out.cti = h.ctis.get(lost[0].name)
-        out.reason = (f"no inductive invariant among the candidates proves {lost[0].name} "
-                      f"({h.dropped[lost[0].name]})")
+    out.stage = f"choosing among {len(candidates):,} candidates"
+    given = [p for p in spec.properties if not p.two_state and p.inductive
+             and p.kind != "safety"]
+    st = strengthen(spec, safety, given + candidates, settings.rlimit, deadline, say=say)
+    out.strengthening = st
+    out.seconds["strengthen"] = time.monotonic() - t2
+    if st.failed:
+        out.cti = st.cti
+        out.best = [p for p in st.kept if p.kind != "safety"]
+        out.reason = f"no inductive invariant found among the candidates: {st.failed}"
         return out
+    kept = st.kept
 
     t3 = time.monotonic()
     out.stage = "choosing the invariants a proof needs"
-    names, q = support(spec, h.kept, [p.name for p in safety], settings.rlimit, deadline)
+    names, q = support(spec, kept, [p.name for p in safety], settings.rlimit, deadline)
     out.support_queries = q
     out.seconds["support"] = time.monotonic() - t3
-    chosen = [p for p in h.kept if p.name in names and p.kind != "safety"]
-    if not names:   # the cores did not close within the budget: all survivors
-        chosen = [p for p in h.kept if p.kind != "safety"]
+    chosen = [p for p in kept if p.name in names and p.kind != "safety"]
+    if not names:   # the cores did not close within the budget: all chosen
+        chosen = [p for p in kept if p.kind != "safety"]
 
     t4 = time.monotonic()
     out.stage = "proving the invariants found"

@@ -1,0 +1,274 @@
+"""A small inductive invariant chosen from many candidates, goal first.
+
+Houdini assumes every candidate at once; for every size that is
+thousands of quantified formulas in each Z3 query, and the queries do
+not come back. Strengthening assumes only what a proof has needed so far:
+it starts from the safety properties and, for each counterexample to
+induction (CTI), adds the simplest candidate that the CTI's pre-state
+violates (one that "blocks" it: the pre-state is then known unreachable,
+since every candidate holds in every sampled reachable state). A member
+whose CTI no candidate blocks cannot be proved from the candidates and
+goes (a safety property that goes ends the search: undecided, with that
+CTI). Each step adds a candidate or removes one, so it ends; whatever it
+returns is proved by `prove` before it is reported.
+
+CTIs are looked for on the smallest universes first: the first-order
+encoding with every sort closed to at most 1, then 2 elements. Models
+there are small, the queries decidable and quick, and a small CTI's
+blockers are few and to the point (a large CTI violates hundreds of
+candidates, most of them beside the point). Then `prove` itself, for
+every size: its bounded hint and lazy assumptions find the CTIs that
+only larger universes have, and its verdict is the stage's.
+
+Which blocker: universal candidates before existential ones (each
+existential assumption takes a query out of the decidable fragment),
+then the smallest formula, then the order mined."""
+from __future__ import annotations
+
+import dataclasses
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import z3
+
+from paxcheck.infer.houdini import _size, _Step, _truth
+from paxcheck.lang import ir
+from paxcheck.lang.show import show
+from paxcheck.lang.walk import subexprs
+from paxcheck.semantics.evaluate import Evaluator
+from paxcheck.smt.finite import b_not, z3val
+from paxcheck.smt.prove import CTI, ProofResult, _FOBackend, _reads, _writes, prove
+from paxcheck.smt.resources import Meter, isolated
+
+# the universe bounds tried before every size, per sort: at most this many
+# elements each
+LEVELS = (1, 2)
+
+
+@dataclass
+class Strengthening:
+    """What was chosen, what went and why, and what it cost."""
+    kept: list[ir.Property]                                 # the goals first
+    dropped: dict[str, str] = field(default_factory=dict)   # name -> why
+    cti: CTI | None = None          # the CTI of a goal nothing blocks
+    failed: str = ""                # why no invariant was found ("" if one was)
+    proof: ProofResult | None = None
+    queries: int = 0
+    rounds: int = 0                 # `prove` runs
+    seconds: float = 0.0
+
+
+def strengthen(spec: ir.Spec, goals: list[ir.Property], pool: list[ir.Property],
+               rlimit: int, deadline: float | None = None,
+               say: Callable[[str], None] = lambda _: None) -> Strengthening:
+    """Goals and candidates from `pool` that `prove` proves inductive for
+    every size, or why none were found."""
+    t0 = time.monotonic()
+    with isolated():
+        out = _Search(spec, goals, pool, rlimit, deadline, say).run()
+    out.seconds = time.monotonic() - t0
+    return out
+
+
+def _order(p: ir.Property) -> tuple[bool, int]:
+    return (any(isinstance(x, ir.Quant) and x.kind == "exists" for x in subexprs(p.formula)),
+            _size(p.formula))
+
+
+class _Search:
+    def __init__(self, spec: ir.Spec, goals: list[ir.Property], pool: list[ir.Property],
+                 rlimit: int, deadline: float | None, say: Callable[[str], None]) -> None:
+        self.spec, self.goals, self.rlimit, self.deadline, self.say = \
+            spec, goals, rlimit, deadline, say
+        self.backend = backend = _FOBackend(spec)
+        self.bg = [f for f in backend.background() if f is not True]
+        self.members: list[ir.Property] = list(goals)
+        # a stable sort: among equals, the order mined
+        self.rest = sorted(pool, key=_order)
+        self.out = Strengthening([])
+        self.steps = {a.name: _Step(backend, self.bg, a, goals) for a in spec.actions}
+        self.writes = {a.name: _writes(a.body) for a in spec.actions}
+        self.reads: dict[str, frozenset[str]] = {}
+        self.bounds = {n: self._bound(n) for n in LEVELS}
+        start, cons = backend.fresh("init")
+        self.init = backend.enc.execute(spec.init, {}, start)
+        self.init_solver = z3.Solver()
+        self.init_solver.add(*[f for f in self.bg + cons + self.init.constraints if f is not True])
+
+    # ---- the frames ---------------------------------------------------------
+    def _bound(self, n: int) -> z3.BoolRef:
+        """A literal that closes every sort to at most `n` elements, in each
+        action's frame."""
+        lit = z3.Bool(f"bound!{n}")
+        enc = self.backend.enc
+        axioms = []
+        for s in self.spec.sorts:
+            S = enc.sorts[s.name]
+            cs = [z3.Const(f"dom!{s.name}!{n}!{i}", S) for i in range(n)]
+            x = z3.Const(f"dom!{s.name}!x", S)
+            axioms.append(z3.ForAll([x], z3.Or([x == c for c in cs])))
+        for st in self.steps.values():
+            st.solver.add(z3.Implies(lit, z3.And(axioms)))
+        return lit
+
+    def _assumable(self, c: ir.Property) -> None:
+        for st in self.steps.values():
+            if c.name not in st.lits:
+                lit = z3.Bool(f"assume!{c.name}")
+                st.solver.add(z3.Implies(lit, z3val(self.backend.enc.ev(c.formula, {}, st.pre))))
+                st.lits[c.name] = lit
+
+    def _relevant(self, c: ir.Property, action: ir.Action) -> bool:
+        r = self.reads.get(c.name)
+        if r is None:
+            r = self.reads[c.name] = frozenset(_reads(self.spec, c.formula))
+        return bool(r & self.writes[action.name])
+
+    def _initiates(self, c: ir.Property) -> bool:
+        s = self.init_solver
+        s.push()
+        s.add(z3val(b_not(self.backend.enc.ev(c.formula, {}, self.init.state))))
+        res = Meter(self.rlimit, self.deadline).check(s)
+        self.out.queries += 1
+        s.pop()
+        return res == z3.unsat
+
+    # ---- the search ---------------------------------------------------------
+    def run(self) -> Strengthening:
+        out = self.out
+        for n in LEVELS:
+            if not self._level(n):
+                break
+        else:
+            self._every_size()
+        out.kept = list(self.members)
+        return out
+
+    def _late(self) -> bool:
+        return self.deadline is not None and time.monotonic() >= self.deadline
+
+    def _level(self, n: int) -> bool:
+        """Members until none has a CTI within `n` elements per sort; False
+        if a goal went (or time ran out)."""
+        done: set[tuple[str, str]] = set()
+        while not self._late():
+            todo = next(((c, a) for a in self.spec.actions for c in self.members
+                         if (c.name, a.name) not in done and self._relevant(c, a)), None)
+            if todo is None:
+                self.say(f"strengthening within {n} per sort: {len(self.members)} inductive "
+                         f"together ({self.out.queries:,} queries)")
+                return True
+            c, action = todo
+            cti = self._cti(c, action, self.bounds[n])
+            if cti is None:       # preserved, or undecided within the budget: the
+                done.add((c.name, action.name))   # next level asks again
+                continue
+            if not self._block(c, cti, f"not preserved by {action.name} within {n} per sort"):
+                return False
+            if c.name not in {m.name for m in self.members}:
+                done.clear()      # what was proved with it must be asked again
+        self.out.failed = "timeout"
+        return False
+
+    def _cti(self, c: ir.Property, action: ir.Action, bound: z3.BoolRef) -> CTI | None:
+        """A CTI of `c` by `action` within `bound`, read and minimized; None
+        if there is none (or Z3 could not say within the budget, or the
+        model does not read back as a state)."""
+        st = self.steps[action.name]
+        for m in self.members:
+            self._assumable(m)
+        assume = [st.lits[m.name] for m in self.members] + [bound]
+        base = st.solver.num_scopes()
+        st.solver.push()
+        try:
+            st.solver.add(st.goal(c))
+            res = Meter(self.rlimit, self.deadline).check(st.solver, *assume)
+            self.out.queries += 1
+            if res != z3.sat:
+                return None
+            model = st.solver.model()
+            st.solver.add(*assume)
+            if self.backend.minimize(st.solver, st.pre, Meter(self.rlimit, self.deadline)):
+                model = st.solver.model()
+            cti = st.cti(c, model)
+            return cti if cti.pre is not None else None
+        finally:
+            st.solver.pop(st.solver.num_scopes() - base)
+
+    def _block(self, c: ir.Property, cti: CTI, why: str) -> bool:
+        """Add the first candidate `cti`'s pre-state violates, or drop `c`;
+        False if `c` is a goal nothing blocks."""
+        assert cti.pre is not None
+        truth = _truth(cti, self.rest)
+        for cand in [p for p in self.rest if not truth[p.name][0]]:
+            self.rest.remove(cand)
+            if self._initiates(cand):
+                self.members.append(cand)
+                self.say(f"strengthening: {c.name} {why}; added {cand.name}: "
+                         f"{show(cand.formula)}")
+                return True
+            self.out.dropped[cand.name] = "initiation"
+        if c in self.goals or c.two_state:
+            self.out.cti = cti
+            self.out.failed = f"no candidate blocks a counterexample to induction of {c.name}"
+            return False
+        self.members.remove(c)
+        self.out.dropped[c.name] = f"{why}; no candidate blocks it"
+        self.say(f"strengthening: dropped {c.name} ({why})")
+        return True
+
+    def _every_size(self) -> None:
+        """`prove` on the members until it proves, or finds no CTI a
+        candidate blocks, or comes back undecided."""
+        out = self.out
+        while not self._late():
+            out.rounds += 1
+            spec = dataclasses.replace(self.spec, properties=tuple(
+                p for p in self.spec.properties if p.kind != "invariant") + tuple(
+                dataclasses.replace(m, kind="invariant") for m in self.members
+                if m not in self.goals))
+            proof = prove(spec, rlimit=self.rlimit,
+                          timeout=max(1.0, self.deadline - time.monotonic())
+                          if self.deadline else None)
+            out.proof = proof
+            self.say(f"strengthening for every size: prove with {len(self.members)} "
+                     f"invariants: {proof.status}")
+            if proof.status == "proved":
+                return
+            ctis = [ob for ob in proof.obligations if ob.verdict == "cti" and ob.cti is not None
+                    and ob.cti.pre is not None]
+            if not ctis:
+                undecided = [ob for ob in proof.obligations if ob.verdict != "proved"]
+                # a member that cannot be shown preserved within the budget
+                # goes, as in Houdini; its CTIs, if any, come back for others
+                # to block
+                names = {ob.property for ob in undecided}
+                gone = [m for m in self.members if m.name in names and m not in self.goals]
+                for m in gone:
+                    self.members.remove(m)
+                    self.out.dropped[m.name] = "not shown preserved within the Z3 budget"
+                    self.say(f"strengthening: dropped {m.name} (undecided within the budget)")
+                if gone:
+                    continue
+                out.failed = ("prove could not decide " + ", ".join(ob.name for ob in undecided[:3])
+                              + (" ..." if len(undecided) > 3 else "")
+                              if undecided else f"prove: {proof.status}")
+                return
+            for ob in ctis:
+                # a member, or a transition property (proved, never dropped)
+                c = next((m for m in self.members if m.name == ob.property),
+                         None) or self.spec.property_map[ob.property]
+                assert ob.cti is not None
+                if (c in self.members or c.two_state) and _still_cti(ob.cti, self.members) \
+                        and not self._block(c, ob.cti, f"not preserved by {ob.action}"):
+                    return
+        out.failed = "timeout"
+
+
+def _still_cti(cti: CTI, members: list[ir.Property]) -> bool:
+    """Whether the CTI's pre-state satisfies every member (one added for an
+    earlier CTI of the same round may block it already)."""
+    assert cti.pre is not None
+    ev = Evaluator(cti.instance)
+    return all(ev.eval(m.formula, {}, cti.pre) for m in members)
