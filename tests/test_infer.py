@@ -216,6 +216,24 @@ def test_guards_come_from_quorum_intersection_axioms() -> None:
     assert guards(_mutex()) == []
 
 
+def test_the_wider_instance_and_its_deepest_states() -> None:
+    from paxcheck.budget import Limits
+    from paxcheck.infer.samples import explore, widened
+    m = load_model(ROOT / "models/paxos.toml")
+    wide = widened(m.path, m.instances[0], ["node"])
+    # five nodes: "majority" quorums are the 3-of-5 subsets, C(5,3) = 10
+    assert wide is not None and wide.describe() == "node=5 value=2 ballot=3 quorum=10"
+    full = explore(m.instances[0], (), Limits(max_states=500))
+    last = explore(m.instances[0], (), Limits(max_states=500), keep=100)
+    assert full.sample is not None and last.sample is not None
+    assert (full.sample.count, last.sample.count) == (500, 100)
+    # breadth first: the last 100 states found, in order
+    for name, arr in full.sample.arrays.items():
+        if name in last.sample.inst.spec.symbol_map and \
+                last.sample.inst.spec.symbol_map[name].mutable:
+            assert np.array_equal(arr[400:], last.sample.arrays[name])
+
+
 def test_paxos_proposals_safe_is_mined_from_two_ballots(tmp_path: Path) -> None:
     """The heart of Paxos' proof, an existential invariant: every quorum has
     a member that moved past ballot b2 without voting v2 there, once a

@@ -209,6 +209,11 @@ def _add_infer_parser(sub) -> None:
                    help="literals per candidate clause at most (default 3)")
     i.add_argument("--max-states", type=positive_int, default=20_000, metavar="N",
                    help="states read per instance and template (evenly spaced; default 20,000)")
+    i.add_argument("--wide-states", type=non_negative_int, default=3_000_000, metavar="N",
+                   help="states explored (breadth first) of a wider instance, two more "
+                        "elements of each sort an axiom quantifies existentially (the "
+                        "nodes of a quorum system), whose deepest states a chosen "
+                        "candidate must hold on too (default 3,000,000; 0: none)")
     i.add_argument("--rlimit", type=positive_int, default=DEFAULT_RLIMIT, metavar="UNITS",
                    help=f"Z3 resource units per query (default {DEFAULT_RLIMIT:,})")
     i.add_argument("--timeout", type=positive_float, default=None, metavar="S",

@@ -32,7 +32,7 @@ from paxcheck.config.model import Model
 from paxcheck.infer import candidates as C
 from paxcheck.infer.atoms import Guard, Template, guards
 from paxcheck.infer.houdini import support
-from paxcheck.infer.samples import Sample, explore
+from paxcheck.infer.samples import Sample, explore, widened
 from paxcheck.infer.strengthen import Strengthening, strengthen
 from paxcheck.lang import ir
 from paxcheck.lang.show import show
@@ -56,6 +56,10 @@ class Settings:
     # starts from its safety properties alone, and they are left out of the
     # completed spec)
     given: bool = True
+    # states explored of the wider instance (`samples.widened`); 0: none
+    wide_states: int = 3_000_000
+    # of those, the deepest kept, which a chosen candidate must hold on
+    wide_keep: int = 500_000
 
 
 @dataclass
@@ -167,7 +171,11 @@ def _stages(out: Inference, spec: ir.Spec, text: str, instances: list[tuple[str,
     out.stage = f"choosing among {len(candidates):,} candidates"
     given = [p for p in spec.properties if not p.two_state and p.inductive
              and p.kind != "safety"]
-    st = strengthen(spec, safety, given + candidates, settings.rlimit, deadline, say=say)
+    filters = _wide_samples(spec, instances, checked, settings, out, say)
+    if out.violation is not None:
+        return out
+    st = strengthen(spec, safety, given + candidates, settings.rlimit, deadline, say=say,
+                    filters=tuple(filters))
     out.strengthening = st
     out.seconds["strengthen"] = time.monotonic() - t2
     if st.failed:
@@ -205,6 +213,42 @@ def _stages(out: Inference, spec: ir.Spec, text: str, instances: list[tuple[str,
         out.reason = f"the invariant found did not prove: {out.proof.status}"
         out.verdict = Verdict.UNKNOWN
     return out
+
+
+def _wide_samples(spec: ir.Spec, instances: list[tuple[str, Instance]], checked: tuple[str, ...],
+                  settings: Settings, out: Inference, say: Callable[[str], None]) -> list[Sample]:
+    """The deepest states of a wider instance than any model's: the largest
+    instance with two more elements of each sort a quorum-intersection
+    axiom quantifies existentially (`guards`). A few elements of such a
+    sort make facts hold by accident (with three nodes, every two of them
+    are a majority), which the samples cannot refute and strengthening would
+    otherwise choose. Explored breadth first up to `wide_states`: every
+    state is reachable, so a candidate false on one is no invariant. A
+    violation here is a violation (`out` gets it)."""
+    sorts = sorted({g.sort for g in guards(spec)})
+    if not sorts or not settings.wide_states or not instances:
+        return []
+    path, inst = max(instances, key=lambda pi: sum(len(v) for v in pi[1].elements.values()))
+    wide = widened(path, dataclasses.replace(inst, spec=spec), sorts)
+    if wide is None:
+        return []
+    wide = dataclasses.replace(wide, spec=spec)
+    say(f"exploring {wide.describe()} (the first {settings.wide_states:,} states)")
+    out.stage = f"exploring {wide.describe()}"
+    ex = explore(wide, checked, Limits(max_states=settings.wide_states,
+                                       timeout=settings.timeout),
+                 keep=settings.wide_keep)
+    if ex.result.stop is not None and ex.result.stop.reason is StopReason.INTERRUPTED:
+        raise KeyboardInterrupt
+    if ex.sample is None:
+        v = ex.result.violations[0]
+        out.violation = T.from_violation(ex.result.ground, v)
+        out.violation_model = path
+        _validate(out.violation)
+        out.verdict = Verdict.VIOLATED
+        out.reason = f"{v.property} is violated on {wide.describe()}"
+        return []
+    return [ex.sample]
 
 
 def mine_candidates(spec: ir.Spec, samples: list[Sample], settings: Settings, out: Inference,

@@ -12,6 +12,8 @@ Immutable symbols get the same arrays with a leading axis of length 1, so
 one indexing rule serves both."""
 from __future__ import annotations
 
+from collections import deque
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -46,8 +48,8 @@ class Exploration:
 
 
 class _Collect:
-    def __init__(self) -> None:
-        self.states: list[int] = []
+    def __init__(self, keep: int | None = None) -> None:
+        self.states: deque[int] = deque(maxlen=keep)
 
     def state(self, index: int, state: Any, parent: int, gid: int) -> None:
         self.states.append(state)
@@ -57,20 +59,21 @@ class _Collect:
 
 
 def explore(inst: Instance, properties: tuple[str, ...], limits: Limits,
-            engine: str = "fast") -> Exploration:
+            engine: str = "fast", keep: int | None = None) -> Exploration:
     """Every reachable state of `inst`, checking `properties` on the way: a
     violated property stops the run (its sample is then None), as does any
     limit (an incomplete run's states are still a sample: each is
-    reachable)."""
+    reachable). With `keep`, the sample holds only the last `keep` states
+    found: breadth first, the deepest ones."""
     g = ground(inst)
-    collect = _Collect()
+    collect = _Collect(keep)
     res = run(g, limits, Checks(properties=properties), engine=engine, visitor=collect)
     if res.violations:
         return Exploration(None, res)
     return Exploration(decode(g, collect.states), res)
 
 
-def decode(g: GroundInstance, states: list[int]) -> Sample:
+def decode(g: GroundInstance, states: Sequence[int]) -> Sample:
     """Packed states as one array per symbol."""
     return _decode(g.inst, g.layout, states)
 
@@ -81,7 +84,7 @@ def sample_of(inst: Instance, states: list[RefState]) -> Sample:
     return _decode(inst, layout, [layout.encode(s) for s in states])
 
 
-def _decode(inst: Instance, layout: Layout, states: list[int]) -> Sample:
+def _decode(inst: Instance, layout: Layout, states: Sequence[int]) -> Sample:
     nbytes = max(1, (layout.bits + 7) // 8)
     raw = np.frombuffer(b"".join(s.to_bytes(nbytes, "little") for s in states),
                         np.uint8).reshape(len(states), nbytes)
@@ -119,3 +122,22 @@ def immutable_array(inst: Instance, sym: ir.Symbol) -> np.ndarray:
     for pt, v in val.items():
         out16[(0,) + tuple(a + o for a, o in zip(pt, opts))] = v + bias
     return out16
+
+
+def widened(path: str, inst: Instance, sorts: list[str], by: int = 2) -> Instance | None:
+    """`inst` with `by` more elements of each of `sorts`, its immutables
+    given as the model at `path` gives them (a "majority" quorum system
+    grows with its nodes); None if the model's immutables do not fit the
+    new sizes (a table written out for the old ones)."""
+    from paxcheck.config.model import build_model, read_toml
+    from paxcheck.errors import PaxError
+    try:
+        data, text = read_toml(path, "model")
+        data = dict(data)
+        # the sorts the model sizes (a built-in immutable sizes the others)
+        data["sorts"] = {name: inst.size(name) + (by if name in sorts else 0)
+                         for name in data.get("sorts", {})}
+        model = build_model(data, path, text)
+    except PaxError:
+        return None
+    return model.instances[0] if len(model.instances) == 1 else None

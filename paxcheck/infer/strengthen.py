@@ -33,12 +33,14 @@ from dataclasses import dataclass, field
 import z3
 
 from paxcheck.infer.houdini import _size, _Step, _truth
+from paxcheck.infer.samples import Sample
+from paxcheck.infer.vector import holds
 from paxcheck.lang import ir
 from paxcheck.lang.show import show
 from paxcheck.lang.walk import subexprs
 from paxcheck.semantics.evaluate import Evaluator
 from paxcheck.smt.finite import b_not, z3val
-from paxcheck.smt.prove import CTI, ProofResult, _FOBackend, _reads, _writes, prove
+from paxcheck.smt.prove import CTI, Obligation, ProofResult, _FOBackend, _reads, _writes, prove
 from paxcheck.smt.resources import Meter, isolated
 
 # the universe bounds tried before every size, per sort: at most this many
@@ -61,12 +63,15 @@ class Strengthening:
 
 def strengthen(spec: ir.Spec, goals: list[ir.Property], pool: list[ir.Property],
                rlimit: int, deadline: float | None = None,
-               say: Callable[[str], None] = lambda _: None) -> Strengthening:
+               say: Callable[[str], None] = lambda _: None,
+               filters: tuple[Sample, ...] = ()) -> Strengthening:
     """Goals and candidates from `pool` that `prove` proves inductive for
-    every size, or why none were found."""
+    every size, or why none were found. A candidate is chosen only if it
+    holds on every state of `filters` too (reachable states that mining
+    did not read)."""
     t0 = time.monotonic()
     with isolated():
-        out = _Search(spec, goals, pool, rlimit, deadline, say).run()
+        out = _Search(spec, goals, pool, rlimit, deadline, say, tuple(filters)).run()
     out.seconds = time.monotonic() - t0
     return out
 
@@ -78,9 +83,11 @@ def _order(p: ir.Property) -> tuple[bool, int]:
 
 class _Search:
     def __init__(self, spec: ir.Spec, goals: list[ir.Property], pool: list[ir.Property],
-                 rlimit: int, deadline: float | None, say: Callable[[str], None]) -> None:
+                 rlimit: int, deadline: float | None, say: Callable[[str], None],
+                 filters: tuple[Sample, ...]) -> None:
         self.spec, self.goals, self.rlimit, self.deadline, self.say = \
             spec, goals, rlimit, deadline, say
+        self.filters = filters
         self.backend = backend = _FOBackend(spec)
         self.bg = [f for f in backend.background() if f is not True]
         self.members: list[ir.Property] = list(goals)
@@ -203,6 +210,12 @@ class _Search:
         truth = _truth(cti, self.rest)
         for cand in [p for p in self.rest if not truth[p.name][0]]:
             self.rest.remove(cand)
+            false_on = next((f for f in self.filters if not holds(cand.formula, f).all()), None)
+            if false_on is not None:
+                where = false_on.inst.describe()
+                self.out.dropped[cand.name] = f"false on a reachable state of {where}"
+                self.say(f"strengthening: {cand.name} is false on a reachable state of {where}")
+                continue
             if self._initiates(cand):
                 self.members.append(cand)
                 self.say(f"strengthening: {c.name} {why}; added {cand.name}: "
@@ -222,20 +235,31 @@ class _Search:
         """`prove` on the members until it proves, or finds no CTI a
         candidate blocks, or comes back undecided."""
         out = self.out
+        # an obligation proved stays proved while members are only added (its
+        # assumptions grow); a drop may take away what one of them used
+        proved: dict[str, Obligation] = {}
         while not self._late():
             out.rounds += 1
+            before = {m.name for m in self.members}
             spec = dataclasses.replace(self.spec, properties=tuple(
                 p for p in self.spec.properties if p.kind != "invariant") + tuple(
                 dataclasses.replace(m, kind="invariant") for m in self.members
                 if m not in self.goals))
-            proof = prove(spec, rlimit=self.rlimit,
-                          timeout=max(1.0, self.deadline - time.monotonic())
-                          if self.deadline else None)
+            names = [f"init -> {m.name}" for m in self.members] + [
+                f"{a.name} -> {p.name}" for a in spec.actions for p in spec.properties
+                if p.kind in ("safety", "invariant", "transition")]
+            new = prove(spec, rlimit=self.rlimit,
+                        timeout=max(1.0, self.deadline - time.monotonic())
+                        if self.deadline else None,
+                        only=tuple(n for n in names if n not in proved))
+            proof = dataclasses.replace(new, obligations=[
+                proved[n] for n in names if n in proved] + new.obligations)
             out.proof = proof
             self.say(f"strengthening for every size: prove with {len(self.members)} "
                      f"invariants: {proof.status}")
             if proof.status == "proved":
                 return
+            proved.update((ob.name, ob) for ob in new.obligations if ob.verdict == "proved")
             ctis = [ob for ob in proof.obligations if ob.verdict == "cti" and ob.cti is not None
                     and ob.cti.pre is not None]
             if not ctis:
@@ -243,13 +267,14 @@ class _Search:
                 # a member that cannot be shown preserved within the budget
                 # goes, as in Houdini; its CTIs, if any, come back for others
                 # to block
-                names = {ob.property for ob in undecided}
-                gone = [m for m in self.members if m.name in names and m not in self.goals]
+                open_props = {ob.property for ob in undecided}
+                gone = [m for m in self.members if m.name in open_props and m not in self.goals]
                 for m in gone:
                     self.members.remove(m)
                     self.out.dropped[m.name] = "not shown preserved within the Z3 budget"
                     self.say(f"strengthening: dropped {m.name} (undecided within the budget)")
                 if gone:
+                    proved.clear()
                     continue
                 out.failed = ("prove could not decide " + ", ".join(ob.name for ob in undecided[:3])
                               + (" ..." if len(undecided) > 3 else "")
@@ -263,6 +288,8 @@ class _Search:
                 if (c in self.members or c.two_state) and _still_cti(ob.cti, self.members) \
                         and not self._block(c, ob.cti, f"not preserved by {ob.action}"):
                     return
+            if not before <= {m.name for m in self.members}:
+                proved.clear()
         out.failed = "timeout"
 
 
