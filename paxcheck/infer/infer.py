@@ -143,20 +143,11 @@ def _stages(out: Inference, spec: ir.Spec, text: str, instances: list[tuple[str,
     for path, inst in instances:
         inst = dataclasses.replace(inst, spec=spec)
         say(f"exploring {inst.describe()}")
-        out.stage = f"exploring {inst.describe()}"
-        ex = explore(inst, checked, Limits(timeout=settings.timeout))
-        if ex.result.stop is not None and ex.result.stop.reason is StopReason.INTERRUPTED:
-            raise KeyboardInterrupt
-        if ex.sample is None:
-            v = ex.result.violations[0]
-            out.violation = T.from_violation(ex.result.ground, v)
-            out.violation_model = path
-            _validate(out.violation)
-            out.verdict = Verdict.VIOLATED
-            out.reason = f"{v.property} is violated on {inst.describe()}"
+        smp = _explore(out, path, inst, checked, Limits(timeout=settings.timeout))
+        if smp is None:
             return out
-        samples.append(ex.sample)
-        out.states += ex.sample.count
+        samples.append(smp)
+        out.states += smp.count
     out.seconds["explore"] = time.monotonic() - t0
 
     t1 = time.monotonic()
@@ -234,10 +225,18 @@ def _wide_samples(spec: ir.Spec, instances: list[tuple[str, Instance]], checked:
         return []
     wide = dataclasses.replace(wide, spec=spec)
     say(f"exploring {wide.describe()} (the first {settings.wide_states:,} states)")
-    out.stage = f"exploring {wide.describe()}"
-    ex = explore(wide, checked, Limits(max_states=settings.wide_states,
-                                       timeout=settings.timeout),
-                 keep=settings.wide_keep)
+    smp = _explore(out, path, wide, checked,
+                   Limits(max_states=settings.wide_states, timeout=settings.timeout),
+                   keep=settings.wide_keep)
+    return [] if smp is None else [smp]
+
+
+def _explore(out: Inference, path: str, inst: Instance, checked: tuple[str, ...],
+             limits: Limits, keep: int | None = None) -> Sample | None:
+    """`inst`'s reachable states as a sample, or None with the violation
+    of a checked property in `out` (validated, exit 1)."""
+    out.stage = f"exploring {inst.describe()}"
+    ex = explore(inst, checked, limits, keep=keep)
     if ex.result.stop is not None and ex.result.stop.reason is StopReason.INTERRUPTED:
         raise KeyboardInterrupt
     if ex.sample is None:
@@ -246,9 +245,8 @@ def _wide_samples(spec: ir.Spec, instances: list[tuple[str, Instance]], checked:
         out.violation_model = path
         _validate(out.violation)
         out.verdict = Verdict.VIOLATED
-        out.reason = f"{v.property} is violated on {wide.describe()}"
-        return []
-    return [ex.sample]
+        out.reason = f"{v.property} is violated on {inst.describe()}"
+    return ex.sample
 
 
 def mine_candidates(spec: ir.Spec, samples: list[Sample], settings: Settings, out: Inference,
