@@ -281,3 +281,37 @@ def test_rlimit_must_be_a_positive_whole_number(bad, capsys):
     assert exc.value.code == 2
     err = capsys.readouterr().err
     assert "--rlimit" in err and "Traceback" not in err
+
+
+def test_minimizing_a_cti_leaves_no_scope_behind() -> None:
+    """Shrinking a model asserts its closure axioms in the caller's scope:
+    a scope of its own left pushed would outlive the caller's pop, and the
+    next query on a shared frame would be restricted to the small universe
+    (and keep the previous obligation's goal)."""
+    import z3
+
+    from paxcheck.smt.finite import b_not, z3val
+    from paxcheck.smt.prove import _FOBackend
+    from paxcheck.smt.resources import Meter, isolated
+    spec = load_spec(ROOT / "specs/examples/mutex.pax")
+    with isolated():
+        backend = _FOBackend(spec)
+        pre, cons = backend.fresh("pre")
+        solver = z3.Solver()
+        solver.add(*[f for f in backend.background() + cons if f is not True])
+        before = len(solver.assertions())
+        solver.push()
+        # some state breaks mutual exclusion: a model, which minimizing
+        # shrinks to two processes
+        goal = b_not(backend.enc.ev(spec.property_map["mutual_exclusion"].formula, {}, pre))
+        solver.add(z3val(goal))
+        assert solver.check() == z3.sat
+        assert backend.minimize(solver, pre, Meter(10_000_000))
+        solver.pop()
+        assert solver.num_scopes() == 0
+        assert len(solver.assertions()) == before
+        # with the goal gone, a state of three processes, all in crit, is
+        # a model again (a leaked closure to two processes would forbid it)
+        p = [z3.Const(f"p{i}", backend.enc.sorts["proc"]) for i in range(3)]
+        solver.add(z3.Distinct(*p))
+        assert solver.check() == z3.sat

@@ -186,7 +186,6 @@ class _Search:
         for m in self.members:
             self._assumable(m)
         assume = [st.lits[m.name] for m in self.members] + [bound]
-        base = st.solver.num_scopes()
         st.solver.push()
         try:
             st.solver.add(st.goal(c))
@@ -201,7 +200,7 @@ class _Search:
             cti = st.cti(c, model)
             return cti if cti.pre is not None else None
         finally:
-            st.solver.pop(st.solver.num_scopes() - base)
+            st.solver.pop()
 
     def _block(self, c: ir.Property, cti: CTI, why: str) -> bool:
         """Add the first candidate `cti`'s pre-state violates, or drop `c`;

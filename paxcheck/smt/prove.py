@@ -130,8 +130,11 @@ class _FOBackend(_Backend):
 
     def shrink(self, solver: z3.Solver, meter: Meter) -> dict[str, list]:
         """Fewest elements per sort (up to 8; a sort that needs more keeps
-        its size), each step keeping the query satisfiable: the closure
-        axioms stay asserted. The solver's last check may be unknown."""
+        its size), each step keeping the query satisfiable. The closure
+        axioms found stay asserted in the caller's scope (tried in scopes of
+        their own, which are popped: a scope left pushed would outlive the
+        caller's pop and restrict its next query), so the caller checks
+        again for the model."""
         # the portfolio may have found the model by E-matching alone, which
         # cannot settle the closed-world quantifiers added here
         solver.set("smt.mbqi", True)
@@ -141,12 +144,15 @@ class _FOBackend(_Backend):
             for n in range(1, 9):
                 cs = [z3.Const(f"min!{s.name}!{i}", S) for i in range(n)]
                 x = z3.Const(f"min!{s.name}!x", S)
+                closure = z3.ForAll([x], z3.Or([x == c for c in cs]))
                 solver.push()
-                solver.add(z3.ForAll([x], z3.Or([x == c for c in cs])))
-                if meter.check(solver) == z3.sat:
+                solver.add(closure)
+                fits = meter.check(solver) == z3.sat
+                solver.pop()
+                if fits:
+                    solver.add(closure)
                     consts[s.name] = cs
                     break
-                solver.pop()
             else:
                 consts[s.name] = []
         return consts
@@ -154,8 +160,10 @@ class _FOBackend(_Backend):
     def minimize(self, solver: z3.Solver, pre, meter: Meter) -> bool:
         """Fewest elements per sort, then fewest true facts in the pre-state."""
         consts = self.shrink(solver, meter)
+        if meter.check(solver) != z3.sat:
+            return False
         if pre is None or any(not c for c in consts.values()):
-            return meter.check(solver) == z3.sat
+            return True
         atoms = []
         for sym in self.spec.mutable_symbols:
             if not sym.is_relation:
