@@ -382,25 +382,31 @@ class FastEngine:
 
     def _events(self, p: _Part, new_pos: np.ndarray, inv: np.ndarray, before: int,
                 limits: Limits, checks: Checks) -> list[_Event]:
+        """The part's events in the Python engine's order. Only the first
+        event of each kind and property can matter (`record` takes each
+        once), so only those are built: a `sometimes` property holds in most
+        states, and an event for each was most of a run's time."""
         k = self.kernel
         events: list[_Event] = []
         if checks.deadlock:
-            for r in np.flatnonzero(p.fan[:p.hi - p.lo] == 0):
-                events.append(_Event(p.lo + int(r), -1, 0, "deadlock", None, -1, None))
-        if k.transition_names:
-            for j in np.flatnonzero(p.tres[:p.n]):
-                for b, name in enumerate(k.transition_names):
-                    if p.tres[j] >> b & 1:
-                        events.append(_Event(int(p.srcs[j]), int(j), 0, "transition", name,
-                                             int(p.gids[j]), p.out[j].copy()))
+            dead = np.flatnonzero(p.fan[:p.hi - p.lo] == 0)
+            if len(dead):
+                events.append(_Event(p.lo + int(dead[0]), -1, 0, "deadlock", None, -1, None))
+        for b, name in enumerate(k.transition_names):
+            hit = np.flatnonzero(p.tres[:p.n] >> b & 1)
+            if len(hit):
+                j = int(hit[0])
+                events.append(_Event(int(p.srcs[j]), j, 0, "transition", name,
+                                     int(p.gids[j]), p.out[j].copy()))
         if limits.max_states is not None and before + len(new_pos) > limits.max_states:
             at = int(new_pos[limits.max_states - before])
             events.append(_Event(int(p.srcs[at]), at, 1, "limit", None, -1, None))
-        for j in np.flatnonzero(inv):
-            for b, name in enumerate(k.invariant_names):
-                if inv[j] >> b & 1:
-                    events.append(_Event(int(p.srcs[j]), int(j), 2, "invariant", name,
-                                         int(p.gids[j]), p.out[j].copy()))
+        for b, name in enumerate(k.invariant_names):
+            hit = np.flatnonzero(inv >> b & 1)
+            if len(hit):
+                j = int(hit[0])
+                events.append(_Event(int(p.srcs[j]), j, 2, "invariant", name,
+                                     int(p.gids[j]), p.out[j].copy()))
         events.sort(key=lambda e: (e.src, e.j, e.order))
         return events
 
