@@ -392,21 +392,19 @@ class FastEngine:
             dead = np.flatnonzero(p.fan[:p.hi - p.lo] == 0)
             if len(dead):
                 events.append(_Event(p.lo + int(dead[0]), -1, 0, "deadlock", None, -1, None))
-        for b, name in enumerate(k.transition_names):
-            hit = np.flatnonzero(p.tres[:p.n] >> b & 1)
-            if len(hit):
-                j = int(hit[0])
-                events.append(_Event(int(p.srcs[j]), j, 0, "transition", name,
-                                     int(p.gids[j]), p.out[j].copy()))
+        def first(masks: np.ndarray, names: tuple[str, ...], order: int, kind: str) -> None:
+            for b, name in enumerate(names):
+                hit = np.flatnonzero(masks >> b & 1)
+                if len(hit):
+                    j = int(hit[0])
+                    events.append(_Event(int(p.srcs[j]), j, order, kind, name,
+                                         int(p.gids[j]), p.out[j].copy()))
+
+        first(p.tres[:p.n], k.transition_names, 0, "transition")
         if limits.max_states is not None and before + len(new_pos) > limits.max_states:
             at = int(new_pos[limits.max_states - before])
             events.append(_Event(int(p.srcs[at]), at, 1, "limit", None, -1, None))
-        for b, name in enumerate(k.invariant_names):
-            hit = np.flatnonzero(inv >> b & 1)
-            if len(hit):
-                j = int(hit[0])
-                events.append(_Event(int(p.srcs[j]), j, 2, "invariant", name,
-                                     int(p.gids[j]), p.out[j].copy()))
+        first(inv, k.invariant_names, 2, "invariant")
         events.sort(key=lambda e: (e.src, e.j, e.order))
         return events
 
