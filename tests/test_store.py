@@ -1,7 +1,11 @@
 """The tree-compressed state store (paxcheck/fast/store.py) against a dict:
 indices are 0, 1, 2, ... in first-insertion order, `new` marks exactly the
-first occurrence, lookups never insert, and decoding gives the rows back."""
+first occurrence, lookups never insert, and decoding gives the rows back.
+The same for a store of several partitions, on threads or not: its indices
+must be exactly those of one partition."""
 from __future__ import annotations
+
+from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 import pytest
@@ -10,6 +14,15 @@ from paxcheck.search.fast import store as st
 from paxcheck.search.fast.store import StateStore
 
 M64 = (1 << 64) - 1
+POOL = ThreadPoolExecutor(2)
+# partitions, and whether they run on threads
+PARTS = [(1, False), (2, True), (3, False), (4, True)]
+PART_IDS = ["1", "2-threads", "3", "4-threads"]
+
+
+def make(words: int, parts: tuple[int, bool] = (1, False), **kw) -> StateStore:
+    n, threads = parts
+    return StateStore(words, partitions=n, pool=POOL if threads else None, **kw)
 
 
 class Reference:
@@ -63,10 +76,11 @@ def random_rows(rng: np.random.Generator, n: int, words: int, alphabet: int) -> 
     return chunks[:, 0::2] | (chunks[:, 1::2] << np.uint64(32))
 
 
+@pytest.mark.parametrize("parts", PARTS, ids=PART_IDS)
 @pytest.mark.parametrize("words", [1, 2, 3, 4, 7])
-def test_random_batches_match_reference(words: int) -> None:
+def test_random_batches_match_reference(words: int, parts: tuple[int, bool]) -> None:
     rng = np.random.default_rng(words)
-    store, ref = StateStore(words, capacity_hint=1), Reference()
+    store, ref = make(words, parts, capacity_hint=1), Reference()
     previous = np.zeros((0, words), np.uint64)
     for size in [0, 1, 7, 300, 1000, 5000, 20000]:
         rows = random_rows(rng, size, words, alphabet=6 if words > 1 else 300)
@@ -82,7 +96,8 @@ def test_random_batches_match_reference(words: int) -> None:
 
 @pytest.mark.parametrize("words,bits", [(1, 20), (1, 64), (2, 90), (3, 153), (3, 160),
                                         (4, 240), (5, 300), (6, 352), (7, 411), (8, 512)])
-def test_tree_shapes_for_state_widths(words: int, bits: int) -> None:
+@pytest.mark.parametrize("parts", [(1, False), (3, True)], ids=["1", "3-threads"])
+def test_tree_shapes_for_state_widths(words: int, bits: int, parts: tuple[int, bool]) -> None:
     """Every shape `bits` leads to (runs of 2-4 chunks starting on even and
     odd chunks, pairs of raw chunks and of indices) against the reference."""
     rng = np.random.default_rng(bits)
@@ -91,16 +106,17 @@ def test_tree_shapes_for_state_widths(words: int, bits: int) -> None:
     if top < 64:
         rows[:, -1] &= np.uint64((1 << top) - 1)
     rows[3000:] = rows[rng.integers(0, 3000, size=3000)]
-    store, ref = StateStore(words, capacity_hint=1, bits=bits), Reference()
+    store, ref = make(words, parts, capacity_hint=1, bits=bits), Reference()
     for lo in range(0, len(rows), 1000):
         check_insert(store, ref, rows[lo:lo + 1000])
     check_contents(store, ref, rng)
 
 
+@pytest.mark.parametrize("parts", PARTS, ids=PART_IDS)
 @pytest.mark.parametrize("words", [1, 2, 4, 7])
-def test_absent_rows_are_not_found_nor_added(words: int) -> None:
+def test_absent_rows_are_not_found_nor_added(words: int, parts: tuple[int, bool]) -> None:
     rng = np.random.default_rng(10 + words)
-    store, ref = StateStore(words), Reference()
+    store, ref = make(words, parts), Reference()
     rows = random_rows(rng, 3000, words, alphabet=5)
     check_insert(store, ref, rows)
     # half of them stored, half new (one chunk changed)
@@ -114,11 +130,13 @@ def test_absent_rows_are_not_found_nor_added(words: int) -> None:
     check_contents(store, ref, rng)
 
 
-def test_growth_across_many_resizes() -> None:
+@pytest.mark.parametrize("parts", [(1, False), (2, True)], ids=["1", "2-threads"])
+def test_growth_across_many_resizes(parts: tuple[int, bool]) -> None:
     """From the smallest tables up past the point where growth switches from
-    doubling to small factors, every table rebuilt many times over."""
+    doubling to small factors, every table rebuilt many times over (with
+    partitions, the root's slots rehashed a partition per thread)."""
     rng = np.random.default_rng(5)
-    store, ref = StateStore(3, capacity_hint=1), Reference()
+    store, ref = make(3, parts, capacity_hint=1), Reference()
     base = rng.integers(0, 1 << 63, size=(200_000, 3), dtype=np.uint64)
     # the third word varies little, the first two a lot: inner tables of
     # very different sizes
@@ -322,3 +340,24 @@ def test_paxos_tla_b1_state_set_round_trips(root) -> None:
     assert len(store) == len(order) == 3921
     assert np.array_equal(store.get(0, len(store)), pack(order))
     assert np.array_equal(store.lookup(pack(order)), np.arange(len(order)))
+
+
+def test_partitioned_store_refuses_the_raw_kernels() -> None:
+    """insert_rows and lookup_rows know one partition: handing them a
+    partitioned store's arrays would break it, so kernel_args says no."""
+    with pytest.raises(ValueError, match="one partition"):
+        make(2, (2, False)).kernel_args()
+
+
+def test_partitions_share_the_root_evenly() -> None:
+    """The root's partitions are chosen by a hash of the root key: on 50,000
+    distinct states each of 4 holds about a quarter (binomial spread: a
+    standard deviation of about 100, so 500 either way is never reached by
+    chance), and the counts add up."""
+    rng = np.random.default_rng(11)
+    store = make(3, (4, True))
+    rows = np.unique(rng.integers(0, 1 << 40, size=(50_000, 3), dtype=np.uint64), axis=0)
+    store.insert(rows)
+    counts = store.pmeta[:, 0]
+    assert counts.sum() == len(store) == len(rows)
+    assert np.all(np.abs(counts - len(rows) / 4) < 500), counts

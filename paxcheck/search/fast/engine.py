@@ -51,6 +51,8 @@ if TYPE_CHECKING:
 
 _M64 = (1 << 64) - 1
 _OUT_ROWS = 1 << 19   # successor rows per worker per batch
+# rows below which splitting a kernel call over the workers costs more than it saves
+_MIN_SHARE = 1024
 
 
 def to_words(s: int, nwords: int) -> list[int]:
@@ -130,7 +132,7 @@ class FastEngine:
                 share = -(-self.batch // self.workers)
                 self.kernel = k
                 self.parts = [self._part(share) for _ in range(self.workers)]
-                _warm_up(k.nwords)
+                _warm_up(k.nwords, g.layout.bits, self.workers)
         self.kernel = self._kernels[key]
         return self.kernel
 
@@ -165,8 +167,11 @@ class FastEngine:
             for p in used:
                 self._expand_part(states, p, check_transitions)
         else:
-            for f in [self.pool.submit(self._expand_part, states, p, check_transitions)
-                      for p in used]:
+            # the first share on this thread, which would otherwise only wait
+            futures = [self.pool.submit(self._expand_part, states, p, check_transitions)
+                       for p in used[1:]]
+            self._expand_part(states, used[0], check_transitions)
+            for f in futures:
                 f.result()
         return used
 
@@ -183,7 +188,7 @@ class FastEngine:
         stats = Stats()
         result = RunResult(g, stats)
         self._fired = np.zeros(len(g.ground_actions), np.int64)
-        store = StateStore(k.nwords, bits=g.layout.bits)
+        store = StateStore(k.nwords, bits=g.layout.bits, partitions=self.workers, pool=self.pool)
         self.store = store
         self.levels = [0]
         violated: set[str] = set()
@@ -287,7 +292,7 @@ class FastEngine:
         if len(new_pos) and k.invariant_names:
             fresh = np.ascontiguousarray(p.out[new_pos])
             r = np.zeros(len(new_pos), np.int64)
-            k.invariants(fresh, 0, len(new_pos), r)
+            self._split(len(new_pos), lambda lo, hi: k.invariants(fresh, lo, hi, r))
             inv[new_pos] = r
         # starts[r] = successors of the part's sources before source r
         starts = np.concatenate(([0], np.cumsum(p.fan[:p.hi - p.lo])))
@@ -328,6 +333,18 @@ class FastEngine:
             if len(new_pos):
                 self._observe(np.ascontiguousarray(p.out[new_pos]))
         return None
+
+    def _split(self, n: int, work: Callable[[int, int], object]) -> None:
+        """work(lo, hi) over 0..n, in a share for each worker (the kernels
+        release the GIL)."""
+        if self.pool is None or n < 2 * _MIN_SHARE:
+            work(0, n)
+            return
+        share = -(-n // self.workers)
+        futures = [self.pool.submit(work, lo, min(n, lo + share)) for lo in range(share, n, share)]
+        work(0, share)
+        for f in futures:
+            f.result()
 
     def _count_fired(self, p: _Part, upto: int) -> None:
         """Add the part's first `upto` transitions to the per-action counts."""
@@ -393,12 +410,14 @@ class FastEngine:
             if len(dead):
                 events.append(_Event(p.lo + int(dead[0]), -1, 0, "deadlock", None, -1, None))
         def first(masks: np.ndarray, names: tuple[str, ...], order: int, kind: str) -> None:
+            # one OR over the part finds which properties were hit at all
+            present = int(np.bitwise_or.reduce(masks)) if names and len(masks) else 0
             for b, name in enumerate(names):
-                hit = np.flatnonzero(masks >> b & 1)
-                if len(hit):
-                    j = int(hit[0])
-                    events.append(_Event(int(p.srcs[j]), j, order, kind, name,
-                                         int(p.gids[j]), p.out[j].copy()))
+                if not present >> b & 1:
+                    continue
+                j = int(np.flatnonzero(masks >> b & 1)[0])
+                events.append(_Event(int(p.srcs[j]), j, order, kind, name,
+                                     int(p.gids[j]), p.out[j].copy()))
 
         first(p.tres[:p.n], k.transition_names, 0, "transition")
         if limits.max_states is not None and before + len(new_pos) > limits.max_states:
@@ -479,11 +498,15 @@ class FastEngine:
         return int(res[0])
 
 
-def _warm_up(nwords: int) -> None:
+def _warm_up(nwords: int, bits: int, partitions: int) -> None:
     """Load the store's compiled code (numba's cache, or a first compile)
-    now, so that it counts as setup like compiling the kernel, not as search."""
-    store = StateStore(nwords, 16)
-    row = np.zeros((1, nwords), np.uint64)
-    store.insert(row)
-    store.lookup(row)
+    now, so that it counts as setup like compiling the kernel, not as search.
+    The store has the search's shape and partitions: a partitioned store's
+    code paths are its own, and compiling them lazily put a cold cache's
+    compile (seconds) inside the search, where an interrupt found 8 states."""
+    store = StateStore(nwords, 16, bits=bits, partitions=partitions)
+    rows = np.zeros((64, nwords), np.uint64)   # more than it holds: growth compiles too
+    rows[:, 0] = np.arange(64) % (1 << min(bits, 6))
+    store.insert(rows)
+    store.lookup(rows)
     store.get(0, 1)

@@ -71,12 +71,28 @@ are (N, W) uint64 or int64 arrays; chunks past the tree's K must be zero.
     decode_indices(idx, rkeys, ikeys, meta, tree, out) -> None
         out[j] = state idx[j] (out zeroed, (len(idx), W)).
 
+Partitions (`StateStore(..., partitions=P, pool=...)`): an insert runs on
+several threads and still numbers states exactly as one partition would.
+It goes in three steps. The inner tables first, for the whole batch, a
+table per thread, level by level (the leaves are independent; a node waits
+for its children): `inner_rows`. Then the root, whose slots are cut into P
+parts by a hash of the root key, a thread per part (`route`, `insert_part`):
+a key new to the store gets a provisional index (before + its row), so that
+later rows of the batch find it. Last, one pass in row order (`number`)
+gives the new keys their final indices, appends them to the shared dense
+key array and rewrites their slots. The root keys are the same as with one
+partition, so decoding is unchanged, and nothing is stored twice. What
+stays serial is `route` and `number`, both a pass over the batch's rows; the
+inner step uses at most as many threads as a level has tables.
+
 The store is not thread-safe: one writer at a time; lookups and decoding may
 run concurrently with each other (the kernels release the GIL) but not with
 an insert."""
 from __future__ import annotations
 
 import mmap
+from collections.abc import Callable
+from concurrent.futures import Executor
 
 import numpy as np
 from llvmlite import ir
@@ -85,7 +101,8 @@ from numba.core import cgutils
 from numba.extending import intrinsic
 
 __all__ = ["StateStore", "tree_shape", "insert_rows", "insert_row", "lookup_rows",
-           "decode_range", "decode_indices", "rehash", "BLOCK", "MAX_LOAD"]
+           "decode_range", "decode_indices", "rehash", "route", "insert_part", "number",
+           "rehash_parts", "BLOCK", "MAX_LOAD"]
 
 # meta columns
 COUNT, LIMIT, NSLOTS, BITS, KOFF, SOFF = range(6)
@@ -109,6 +126,7 @@ _SLOT_GROWTH = 1.25   # slots: every growth is a rehash, so bigger steps
 _MAX_ENTRIES = (1 << 32) - 2  # indices and i + 1 must fit 32 bits
 _REHASH_AHEAD = 32    # prefetch distance of `rehash`
 _LEAF_CHUNKS = 4      # chunks of the widest table key (two words)
+_DECODE_SHARE = 4096  # rows below which a decode is not split over the pool
 
 _M32 = np.uint64(0xFFFFFFFF)
 _C1 = np.uint64(0xFF51AFD7ED558CCD)
@@ -388,6 +406,203 @@ def rehash(ks, koff, kw, n, sl, soff, nslots, bits):  # pragma: no cover - compi
         sl[soff + pos] = np.uint32(((h << b) & himask) | np.uint64(i + 1))
 
 
+# ---- partitions ---------------------------------------------------------
+# A store of P > 1 partitions inserts a batch on several threads at once
+# (see StateStore): first the inner tables, each table on a thread of its
+# own (a node's children before it), then the root, whose slots are cut
+# into P parts by a hash of the root key, one thread each. The root's dense
+# keys stay in the one global insertion order, so indices and new flags are
+# those of one partition, and the same for any number of threads.
+
+@njit(cache=True, nogil=True)
+def _part_of(key, parts):  # pragma: no cover - compiled
+    """The partition of a root key: a second mix, so that it does not
+    follow the home slot or the tag, which the same key's _mix decides."""
+    return _home(_mix(key ^ _C2), parts)
+
+
+@njit(cache=True, nogil=True)
+def inner_rows(states, ikeys, islots, meta, tree, t, vals, insert):  # pragma: no cover - compiled
+    """Inner table t's part of every row: vals[r, t] as _node_block gives
+    it (the children's columns filled in). Counts are kept in a private
+    copy of meta and written back to row t alone, so that threads working
+    on other tables share no cache line of counts."""
+    lm = meta.copy()
+    keys = np.empty((BLOCK, 2), np.uint64)
+    hashes = np.empty(BLOCK, np.uint64)
+    new = np.empty(BLOCK, np.bool_)
+    n = states.shape[0]
+    for r0 in range(0, n, BLOCK):
+        b = min(BLOCK, n - r0)
+        _node_block(states, r0, b, ikeys, islots, lm, tree, t, vals[r0:r0 + b], keys, hashes,
+                    new, insert)
+    meta[t, COUNT] = lm[t, COUNT]
+
+
+@njit(cache=True, nogil=True)
+def route(states, vals, tree, parts, rk, order, starts):  # pragma: no cover - compiled
+    """The root key of every row into rk, and the rows grouped by the key's
+    partition, each group in row order: partition p's rows are
+    order[starts[p]:starts[p + 1]], and order[n + r] is the position of row
+    r there. Rows with an absent part (a lookup's) have no key: they are
+    the last group, order[starts[parts]:starts[parts + 1]]."""
+    n = states.shape[0]
+    root = tree.shape[0] - 1
+    a = tree[root, PART0]
+    c = tree[root, PART0 + 1]
+    pid = np.empty(n, np.int64)
+    counts = np.zeros(parts + 2, np.int64)
+    for r in range(n):
+        if a >= 0:
+            x0 = vals[r, a]
+        else:
+            x = np.uint64(states[r, (-1 - a) >> 1])
+            x0 = np.int64((x >> _S32) if (-1 - a) & 1 else (x & _M32))
+        if c >= 0:
+            x1 = vals[r, c]
+        else:
+            x = np.uint64(states[r, (-1 - c) >> 1])
+            x1 = np.int64((x >> _S32) if (-1 - c) & 1 else (x & _M32))
+        if x0 < 0 or x1 < 0:
+            k = _ZERO
+            p = parts
+        else:
+            k = np.uint64(x0) | (np.uint64(x1) << _S32)
+            p = _part_of(k, parts)
+        rk[r] = k
+        pid[r] = p
+        counts[p + 1] += 1
+    for p in range(parts + 1):
+        counts[p + 1] += counts[p]
+        starts[p + 1] = counts[p + 1]
+    starts[0] = 0
+    for r in range(n):
+        p = pid[r]
+        order[counts[p]] = r
+        order[n + r] = counts[p]
+        counts[p] += 1
+
+
+@njit(cache=True, nogil=True)
+def insert_part(order, lo, hi, p, before, rk, rkeys, rslots, meta, pmeta, slotpos, out_idx,
+                out_new, insert):  # pragma: no cover - compiled
+    """Insert (or, without insert, look up) the root keys of partition p's
+    rows order[lo:hi] (as `route` made them) in p's slots. Results go to
+    the rows' positions in order, where one partition's are contiguous
+    (written at the rows themselves, the threads would share every cache
+    line of them): out_idx[pos], out_new[pos]. A key new to the store gets
+    the provisional index before + r (r its row), and its slot's position
+    is kept in slotpos[pos]: `number` gives the final indices, in row
+    order, once every partition is done."""
+    count = pmeta[p, COUNT]
+    root = meta.shape[0] - 1
+    nslots = meta[root, NSLOTS]
+    soff = p * nslots
+    bits = np.uint64(meta[root, BITS])
+    lomask = (_ONE << bits) - _ONE
+    himask = _M32 ^ lomask
+    big = nslots > _PREFETCH_SLOTS
+    hashes = np.empty(BLOCK, np.uint64)
+    for r0 in range(lo, hi, BLOCK):
+        b = min(BLOCK, hi - r0)
+        for j in range(b):
+            h = _mix(rk[order[r0 + j]])
+            hashes[j] = h
+            if big:
+                _prefetch(rslots, soff + _home(h, nslots))
+        for j in range(b):
+            at = r0 + j
+            r = order[at]
+            k0 = rk[r]
+            out_new[at] = False
+            h = hashes[j]
+            tag = (h << bits) & himask
+            pos = _home(h, nslots)
+            i = np.int64(-1)
+            while True:
+                v = np.uint64(rslots[soff + pos])
+                if v == _ZERO:
+                    break
+                if (v & himask) == tag:
+                    e = np.int64(v & lomask) - 1
+                    if (rk[e - before] if e >= before else rkeys[e]) == k0:
+                        i = e
+                        break
+                pos += 1
+                if pos == nslots:
+                    pos = 0
+            if i < 0 and insert:
+                i = before + r
+                slotpos[at] = soff + pos
+                rslots[soff + pos] = np.uint32(tag | np.uint64(i + 1))
+                count += 1
+                out_new[at] = True
+            out_idx[at] = i
+    pmeta[p, COUNT] = count
+
+
+@njit(cache=True, nogil=True)
+def number(n, before, order, rk, rkeys, rslots, meta, slotpos, pidx, pnew, out_idx, out_new):
+    # pragma: no cover - compiled
+    """Give the rows that insert_part found new (pidx, pnew: its results, by
+    position) the indices before, before + 1, ... in row order (the order
+    one partition would have numbered them in), store their keys, rewrite
+    their slots, replace provisional indices by final ones, and write
+    out_idx and out_new by row. Returns the number of new states."""
+    root = meta.shape[0] - 1
+    lomask = (_ONE << np.uint64(meta[root, BITS])) - _ONE
+    k = 0
+    for r in range(n):
+        at = order[n + r]
+        i = pidx[at]
+        fresh = pnew[at]
+        out_new[r] = fresh
+        if fresh:
+            g = before + k
+            k += 1
+            rkeys[g] = rk[r]
+            s = slotpos[at]
+            rslots[s] = np.uint32((np.uint64(rslots[s]) & ~lomask) | np.uint64(g + 1))
+            slotpos[at] = g     # the final index of provisional index before + r
+            i = g
+        elif i >= before:
+            i = slotpos[order[n + i - before]]
+        out_idx[r] = i
+    meta[root, COUNT] = before + k
+    return k
+
+
+@njit(cache=True, nogil=True)
+def rehash_parts(rkeys, n, sl, nslots, bits, parts, p):  # pragma: no cover - compiled
+    """rehash for the root of a partitioned store: the keys of partition p
+    (of every partition if p < 0) to its slots (zeroed, nslots per
+    partition). Partitions can be rehashed at once, each on a thread:
+    each reads every key but writes only its own slots."""
+    b = np.uint64(bits)
+    himask = _M32 ^ ((_ONE << b) - _ONE)
+    for i in range(-_REHASH_AHEAD, n):
+        ahead = i + _REHASH_AHEAD
+        if ahead < n:
+            k = rkeys[ahead]
+            q = _part_of(k, parts)
+            if p < 0 or q == p:
+                _prefetch(sl, q * nslots + _home(_mix(k), nslots))
+        if i < 0:
+            continue
+        k = rkeys[i]
+        q = _part_of(k, parts)
+        if p >= 0 and q != p:
+            continue
+        h = _mix(k)
+        soff = q * nslots
+        pos = _home(h, nslots)
+        while sl[soff + pos] != 0:
+            pos += 1
+            if pos == nslots:
+                pos = 0
+        sl[soff + pos] = np.uint32(((h << b) & himask) | np.uint64(i + 1))
+
+
 def tree_shape(words: int, bits: int | None = None) -> np.ndarray:
     """The tree over the 32-bit chunks (2*words of them, or ceil(bits/32)):
     an int64 (T, 7) array, nodes in post-order (root last). Row t is
@@ -502,28 +717,50 @@ class StateStore:
     2*words, which saves a table when the last word is at most half used
     (multi_paxos: 411 bits). Rows with bits set above the stored chunks are
     then refused by `insert` and absent for `lookup`. See the module
-    docstring for the layout and the raw kernels."""
+    docstring for the layout and the raw kernels.
 
-    def __init__(self, words: int, capacity_hint: int = 1 << 16, bits: int | None = None) -> None:
+    `partitions` > 1 cuts the root's slots in that many parts, and `pool`
+    runs the parts (and the inner tables) on its threads: indices and new
+    flags are those of one partition whatever the number (see the module
+    docstring)."""
+
+    def __init__(self, words: int, capacity_hint: int = 1 << 16, bits: int | None = None,
+                 partitions: int = 1, pool: Executor | None = None) -> None:
         if words < 1:
             raise ValueError("words must be >= 1")
         if bits is not None and not 0 < bits <= 64 * words:
             raise ValueError(f"bits must be in 1..{64 * words}")
+        if partitions < 1:
+            raise ValueError("partitions must be >= 1")
         self.words = words
         self.tree = tree_shape(words, bits)
         # chunks the tree stores; any chunk past them must be zero
         self._nchunks = _nchunks(words, bits)
+        self.parts = partitions
+        self.pool = pool
+        self._scratch_arrays: dict[str, np.ndarray] = {}
         ntab = self.tree.shape[0]
         self.root = ntab - 1
+        # the inner tables by height: each level's tables can be filled at
+        # once, once the levels below are
+        height = [0] * ntab
+        for t in range(ntab):
+            kids = [int(c) for c in self.tree[t, PART0:PART0 + self.tree[t, NPARTS]] if c >= 0]
+            height[t] = 1 + max((height[c] for c in kids), default=-1)
+        self._levels = [[t for t in range(self.root) if height[t] == h]
+                        for h in range(max(height[:self.root], default=-1) + 1)]
         self.meta = np.zeros((ntab, 6), dtype=np.int64)
+        # per partition of the root: entries, and how many its slots take
+        self.pmeta = np.zeros((partitions, 2), dtype=np.int64)
         # capacities of each table: key entries, and entries its slots take
+        # (the root's slots: per partition)
         self._kcap = [0] * ntab
         self._slot_entries = [0] * ntab
         cap = min(max(2 * BLOCK, capacity_hint), _MAX_ENTRIES)
         self._rkeys = _Region(np.uint64, cap)
         self._rslots = _Region(np.uint32, 0)
         self._kcap[self.root] = cap
-        self._rebuild_root_slots(cap)
+        self._rebuild_root_slots(-(-cap // partitions))
         self.ikeys = np.empty(0, dtype=np.uint64)
         self.islots = np.empty(0, dtype=np.uint32)
         # the inner tables hold a small fraction of the states: start small
@@ -545,7 +782,7 @@ class StateStore:
     @property
     def nbytes(self) -> int:
         return (self.rkeys.nbytes + self.rslots.nbytes + self.ikeys.nbytes
-                + self.islots.nbytes + self.meta.nbytes + self.tree.nbytes)
+                + self.islots.nbytes + self.meta.nbytes + self.pmeta.nbytes + self.tree.nbytes)
 
     def table_sizes(self) -> list[int]:
         """Entries per table, root last (for diagnostics)."""
@@ -553,20 +790,40 @@ class StateStore:
 
     def kernel_args(self) -> tuple[np.ndarray, ...]:
         """(rkeys, rslots, ikeys, islots, meta, tree) for the raw kernels;
-        stale after any growth."""
+        stale after any growth. insert_rows, insert_row and lookup_rows
+        know one partition only."""
+        if self.parts > 1:
+            raise ValueError("the raw insert and lookup kernels take a store of one partition")
         return self.rkeys, self.rslots, self.ikeys, self.islots, self.meta, self.tree
 
     # ---- growth ------------------------------------------------------
     def _set_limit(self, t: int) -> None:
-        self.meta[t, LIMIT] = min(self._kcap[t], self._slot_entries[t], _MAX_ENTRIES)
+        if t == self.root:
+            self.pmeta[:, LIMIT] = self._slot_entries[t]
+            slots = self._slot_entries[t] * self.parts
+        else:
+            slots = self._slot_entries[t]
+        self.meta[t, LIMIT] = min(self._kcap[t], slots, _MAX_ENTRIES)
 
     def _rebuild_root_slots(self, entries: int) -> None:
+        """Root slots for `entries` entries in each partition."""
         t = self.root
         nslots, bits = _slot_layout(entries)
-        sl = self._rslots.resize(nslots, 0)
+        if self.parts > 1:
+            # slots hold indices into the shared keys: room for every partition's
+            bits = max(1, min(_MAX_ENTRIES, entries * self.parts).bit_length())
+        sl = self._rslots.resize(nslots * self.parts, 0)
         sl.fill(0)
         self.meta[t, NSLOTS], self.meta[t, BITS] = nslots, bits
-        rehash(self.rkeys, 0, 1, len(self), sl, 0, nslots, bits)
+        if self.parts > 1:
+            rkeys, n = self.rkeys, len(self)
+            if self.pool is None:
+                rehash_parts(rkeys, n, sl, nslots, bits, self.parts, -1)
+            else:
+                self._each(lambda p: rehash_parts(rkeys, n, sl, nslots, bits, self.parts, p),
+                           list(range(self.parts)))
+        else:
+            rehash(self.rkeys, 0, 1, len(self), sl, 0, nslots, bits)
         self._slot_entries[t] = entries
         self._set_limit(t)
 
@@ -599,14 +856,17 @@ class StateStore:
             soff += nslots
         self.ikeys, self.islots = ikeys, islots
 
-    def _ensure(self, need: list[int]) -> None:
-        """Make every table t hold need[t] entries without growing."""
+    def _ensure(self, need: list[int], part_need: int = 0) -> None:
+        """Make every table t hold need[t] entries without growing (and, with
+        partitions, the root's slots part_need entries in each)."""
         if max(need) > _MAX_ENTRIES:
             raise OverflowError("a state store table would exceed 2**32 - 2 entries")
         grow: dict[int, tuple[int, int]] = {}
         for t, nd in enumerate(need):
             kcap, sent = self._kcap[t], self._slot_entries[t]
             new_k = kcap if kcap >= nd else _grown(kcap, nd, _KEY_GROWTH)
+            if t == self.root:
+                nd = max(part_need, -(-nd // self.parts))
             new_s = sent if sent >= nd else _grown(sent, nd, _SLOT_GROWTH)
             if t == self.root:
                 if new_k != kcap:
@@ -625,7 +885,8 @@ class StateStore:
         rows of which at most n_more are new never stops insert_rows. Any
         table may take n_more new entries, so this sizes all of them for
         it: keep n_more to a batch, or the small tables get over-allocated."""
-        self._ensure([int(c) + n_more for c in self.meta[:, COUNT]])
+        self._ensure([int(c) + n_more for c in self.meta[:, COUNT]],
+                     int(self.pmeta[:, COUNT].max()) + n_more)
 
     # ---- operations --------------------------------------------------
     def _rows(self, states: np.ndarray) -> tuple[np.ndarray, np.ndarray | None]:
@@ -648,9 +909,13 @@ class StateStore:
         return a, (over if over.any() else None)
 
     def insert(self, states: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """(index of each row, whether the row added it); rows are taken in
+        order, so a state new to the store is new at its first row."""
         a, over = self._rows(states)
         if over is not None:
             raise ValueError(f"row {int(np.argmax(over))} has bits set beyond the store's width")
+        if self.parts > 1:
+            return self._by_partition(a, True)
         n = a.shape[0]
         out_idx = np.empty(n, dtype=np.int64)
         out_new = np.empty(n, dtype=np.bool_)
@@ -664,11 +929,74 @@ class StateStore:
             self._ensure([int(c) + BLOCK if c + BLOCK > lim else 0
                           for c, lim in self.meta[:, [COUNT, LIMIT]]])
 
+    def _by_partition(self, a: np.ndarray, insert: bool) -> tuple[np.ndarray, np.ndarray]:
+        """insert or lookup in a partitioned store: the inner tables level by
+        level, a table per thread; then the root, a partition per thread;
+        then the new states numbered in row order, so that indices and new
+        flags are those of one partition (and the same for any number of
+        threads)."""
+        n, parts, root = a.shape[0], self.parts, self.root
+        before = len(self)
+        if insert:
+            self._ensure([int(c) + n for c in self.meta[:root, COUNT]] + [before])
+        vals = self._scratch("vals", n * (root + 1), np.int64).reshape(n, root + 1)
+        ikeys, islots, meta, tree = self.ikeys, self.islots, self.meta, self.tree
+        for level in self._levels:
+            self._each(lambda t: inner_rows(a, ikeys, islots, meta, tree, t, vals, insert), level)
+        rk = self._scratch("rk", n, np.uint64)
+        order = self._scratch("order", 2 * n, np.int64)
+        starts = np.empty(parts + 2, np.int64)
+        route(a, vals, tree, parts, rk, order, starts)
+        counts = np.diff(starts)[:parts]
+        if insert:
+            self._ensure([int(c) for c in self.meta[:root, COUNT]] + [before + n],
+                         int((self.pmeta[:, COUNT] + counts).max()))
+        pidx = self._scratch("pidx", n, np.int64)
+        pnew = self._scratch("pnew", n, np.bool_)
+        slotpos = self._scratch("slotpos", n, np.int64)
+        rkeys, rslots = self.rkeys, self.rslots
+
+        def run(p: int) -> None:
+            insert_part(order, starts[p], starts[p + 1], p, before, rk, rkeys, rslots, meta,
+                        self.pmeta, slotpos, pidx, pnew, insert)
+
+        self._each(run, [p for p in range(parts) if counts[p]])
+        if not insert:
+            pidx[starts[parts]:starts[parts + 1]] = -1    # a part absent: not stored
+            return pidx[order[n:2 * n]], np.zeros(n, np.bool_)
+        out_idx = np.empty(n, dtype=np.int64)
+        out_new = np.empty(n, dtype=np.bool_)
+        number(n, before, order, rk, rkeys, rslots, meta, slotpos, pidx, pnew, out_idx, out_new)
+        return out_idx, out_new
+
+    def _scratch(self, name: str, n: int, dtype: type) -> np.ndarray:
+        """A working array of n elements, kept between calls: allocated
+        anew each time, a batch's arrays are fresh pages to fault in."""
+        a = self._scratch_arrays.get(name)
+        if a is None or len(a) < n:
+            a = self._scratch_arrays[name] = np.empty(max(n, 1 << 16), dtype)
+        return a[:n]
+
+    def _each(self, work: Callable[[int], object], items: list[int]) -> None:
+        """work(i) for each item: the first on this thread, the others on the
+        pool if there is one (while this thread would only wait)."""
+        if self.pool is not None and len(items) > 1:
+            futures = [self.pool.submit(work, i) for i in items[1:]]
+            work(items[0])
+            for f in futures:
+                f.result()
+        else:
+            for i in items:
+                work(i)
+
     def lookup(self, states: np.ndarray) -> np.ndarray:
         a, over = self._rows(states)
-        out = np.empty(a.shape[0], dtype=np.int64)
-        lookup_rows(a, self.rkeys, self.rslots, self.ikeys, self.islots, self.meta,
-                    self.tree, out)
+        if self.parts > 1:
+            out = self._by_partition(a, False)[0]
+        else:
+            out = np.empty(a.shape[0], dtype=np.int64)
+            lookup_rows(a, self.rkeys, self.rslots, self.ikeys, self.islots, self.meta,
+                        self.tree, out)
         if over is not None:
             out[over] = -1  # the store cannot hold them
         return out
@@ -677,7 +1005,15 @@ class StateStore:
         if not 0 <= lo <= hi <= len(self):
             raise IndexError(f"range {lo}..{hi} outside 0..{len(self)}")
         out = np.zeros((hi - lo, self.words), dtype=np.uint64)
-        decode_range(lo, hi, self.rkeys, self.ikeys, self.meta, self.tree, out)
+        n = hi - lo
+        share = n if self.pool is None or n < 2 * _DECODE_SHARE else -(-n // self.parts)
+        rkeys, ikeys = self.rkeys, self.ikeys
+
+        def run(at: int) -> None:
+            end = min(n, at + share)
+            decode_range(lo + at, lo + end, rkeys, ikeys, self.meta, self.tree, out[at:end])
+
+        self._each(run, list(range(0, n, share or 1)))
         return out
 
     def get_indices(self, idx: np.ndarray) -> np.ndarray:
