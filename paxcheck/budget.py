@@ -35,6 +35,7 @@ class StopReason(str, Enum):
     TIMEOUT = "timeout"
     MEMORY = "memory limit"
     INTERRUPTED = "interrupted"
+    WORKER_LOST = "worker lost"
 
 
 @dataclass(frozen=True)

@@ -62,6 +62,10 @@ def _build_parser() -> argparse.ArgumentParser:
                    help="mark the steps of the printed trace the violation does not need")
     engine_option(c)
     workers_option(c)
+    c.add_argument("--cluster", metavar="ADDRESS",
+                   help="partition the search over the workers of a Ray cluster: its address, "
+                        "or local:N to start a local cluster of N workers (pip install "
+                        "'paxcheck[cluster]'); safety only")
     c.add_argument("--max-memory", type=memory, metavar="SIZE",
                    help="stop (exit 3, partial result) once the process uses more memory, "
                         "e.g. 2G or 512M")

@@ -60,6 +60,12 @@ def cmd_check(args: argparse.Namespace) -> int:
     fairness = _fairness(args, model)
     sym_sorts = _symmetry_sorts(args, model)
     skipped = None
+    if args.cluster and live_names:
+        if args.liveness:
+            raise PaxError("liveness is not checked on a cluster: it needs the whole state "
+                           "graph in one process", expected="--no-liveness with --cluster")
+        skipped = "not checked on a cluster (check it on one machine)"
+        live_names = ()
     if sym_sorts and live_names and not args.liveness:
         # the model's default liveness list meets symmetry: check safety only,
         # and say so (asked for by name, run() refuses the pair instead)
@@ -91,10 +97,12 @@ def cmd_check(args: argparse.Namespace) -> int:
         raise PaxError("the reference engine has no symmetry reduction",
                        expected="--no-symmetry, or --engine fast or python")
     say(f"engine:    {args.engine}"
+        + (f", on the cluster {args.cluster}" if args.cluster else "")
         + (f", symmetry over {', '.join(sym_sorts)}" if sym_sorts else ""))
     checked = check_model(model, props, limits, checks, liveness=live_names, fairness=fairness,
                           symmetry=sym_sorts, symmetry_span_from_model=not args.symmetry,
-                          engine=args.engine, workers=args.workers, progress=progress,
+                          engine=args.engine, workers=args.workers, cluster=args.cluster,
+                          progress=progress,
                           say=say, start=t0)
     results, early, traces = checked.results, checked.early, checked.traces
     verdict = checked.verdict

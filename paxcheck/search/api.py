@@ -213,8 +213,16 @@ def reach_names(ground: GroundInstance, checks: Checks) -> tuple[str, ...]:
 
 
 def make_engine(kind: str, ground: GroundInstance, *, workers: int | None = None,
-                symmetry: Symmetry | None = None) -> Engine:
-    """The engine named `kind` (one of ENGINES) for a ground instance."""
+                symmetry: Symmetry | None = None, cluster: str | None = None) -> Engine:
+    """The engine named `kind` (one of ENGINES) for a ground instance; with
+    `cluster` (a Ray address or `local:N`), the fast engine's kernel on
+    every worker of a cluster (search/cluster.py)."""
+    if cluster is not None:
+        if kind != "fast":
+            raise PaxError(f"--cluster runs the fast engine's kernel, not the {kind} engine",
+                           expected="--engine fast with --cluster")
+        from paxcheck.search.cluster import ClusterEngine
+        return ClusterEngine(ground, cluster, symmetry)
     if kind == "python":
         from paxcheck.search.python import PythonEngine
         return PythonEngine(ground, symmetry)
@@ -232,7 +240,7 @@ def make_engine(kind: str, ground: GroundInstance, *, workers: int | None = None
 def run(ground: GroundInstance, limits: Limits = Limits(), checks: Checks = Checks(), *,
         engine: str = "fast", workers: int | None = None, symmetry: Symmetry | None = None,
         progress: Progress | None = None, visitor: Visitor | None = None,
-        live: LiveSet | None = None) -> RunResult:
+        live: LiveSet | None = None, cluster: str | None = None) -> RunResult:
     """One run of a fresh engine, closed afterwards. With `live` (ground
     liveness obligations and fairness), a complete run's state graph is
     then checked for fair lassos (search/liveness.py), each a Violation
@@ -250,7 +258,7 @@ def run(ground: GroundInstance, limits: Limits = Limits(), checks: Checks = Chec
         if engine == "fast":   # numba's cache loads now: setup, not search
             from paxcheck.search import graphalgo
             graphalgo.warm_up()
-    eng = make_engine(engine, ground, workers=workers, symmetry=symmetry)
+    eng = make_engine(engine, ground, workers=workers, symmetry=symmetry, cluster=cluster)
     try:
         res = eng.run(limits, checks, progress, visitor)
     finally:

@@ -65,7 +65,7 @@ class ModelCheck:
 def check_model(model: Model, properties: tuple[str, ...], limits: Limits, checks: Checks, *,
                 liveness: tuple[str, ...] = (), fairness: dict[str, FairnessSetting] | None = None,
                 symmetry: tuple[str, ...] = (), symmetry_span_from_model: bool = True,
-                engine: str = "fast", workers: int | None = None,
+                engine: str = "fast", workers: int | None = None, cluster: str | None = None,
                 progress: Progress | None = None,
                 say: Callable[[str], None] = lambda _: None,
                 start: float | None = None) -> ModelCheck:
@@ -91,7 +91,7 @@ def check_model(model: Model, properties: tuple[str, ...], limits: Limits, check
                 live = live_set(g, liveness, fairness) if liveness else None
                 stage = "generating code"   # the search reports its own stops
                 res = run(g, limits, checks, engine=engine, workers=workers,
-                          symmetry=group, progress=progress, live=live)
+                          symmetry=group, progress=progress, live=live, cluster=cluster)
             except budget.LimitReached as lr:
                 out.early = EarlyStop(inst.describe(), lr.stop, lr.stage)
                 break

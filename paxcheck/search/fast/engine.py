@@ -458,26 +458,29 @@ class FastEngine:
 
     def _violation(self, kind: str, name: str | None, src: int,
                    extra: tuple[int, np.ndarray] | None) -> Violation:
-        if extra is None and kind == "invariant":     # an initial state
-            s = from_words(self.store.get(src, src + 1)[0])
-            if self.canon_int is not None:
-                s = realize(self.ground.initial_states, self.successors, self.canon_int, [s])[0][0]
-            return Violation(kind, name, (s,), ())
         ss, gs = self.path(src)
+        return self.violation_on_path(kind, name, ss, gs, extra)
+
+    def violation_on_path(self, kind: str, name: str | None, ss: list[int], gs: list[int],
+                          extra: tuple[int, np.ndarray] | None) -> Violation:
+        """The Violation along a BFS path of (representative) states `ss`
+        and ground actions `gs`, ending in the violating state or, with
+        `extra` = (ground action, successor row), in the step's source. Under
+        symmetry the path is one of orbit representatives, and api.realize
+        makes it a real run."""
         if self.canon_int is not None:
-            # a path of representatives; api.realize makes it a real run
             step = None
             if kind == "transition":
                 assert extra is not None and name is not None
                 step = (extra[0], from_words(extra[1]))
             elif extra is not None:
-                ss.append(from_words(extra[1]))
+                ss = ss + [from_words(extra[1])]
             bit = 1 << self.kernel.transition_names.index(name) if step is not None else 0
             ss, gs = realize(self.ground.initial_states, self.successors, self.canon_int, ss,
                              step, lambda x, y: bool(self._transition_mask(x, y) & bit))
         elif extra is not None:
-            gs.append(extra[0])
-            ss.append(from_words(extra[1]))
+            gs = gs + [extra[0]]
+            ss = ss + [from_words(extra[1])]
         return Violation(kind, name, tuple(ss), tuple(gs))
 
     def successors(self, s: int) -> list[tuple[int, int]]:
