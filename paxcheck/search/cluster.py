@@ -67,13 +67,17 @@ def owner_of(rows: np.ndarray, n: int) -> np.ndarray:
     """The worker owning each row (uint64 words of a packed state): a
     fixed 64-bit mix of the words, so every process routes a state to the
     same worker."""
+    return (_mix(rows) % np.uint64(n)).astype(np.int64)
+
+
+def _mix(rows: np.ndarray) -> np.ndarray:
     h = np.full(len(rows), 0x9E3779B97F4A7C15, dtype=np.uint64)
     with np.errstate(over="ignore"):
         for k in range(rows.shape[1]):
             h ^= rows[:, k]
             h *= np.uint64(0xBF58476D1CE4E5B9)
             h ^= h >> np.uint64(31)
-    return (h % np.uint64(n)).astype(np.int64)
+    return h
 
 
 def parse_address(address: str) -> tuple[str | None, int | None]:
@@ -160,12 +164,13 @@ class Partition:
                                                 (self.me << _IDX_BITS) + b + int(p.srcs[j]),
                                                 (int(p.gids[j]), p.out[j].copy())))
         succ = np.concatenate(chunks) if chunks else np.zeros((0, nw + 1), np.int64)
-        dest = owner_of(succ[:, :nw].view(np.uint64), self.n)
+        succ, dest = _drop_repeats(succ, nw, self.n)
         order = np.argsort(dest, kind="stable")
         cuts = np.searchsorted(dest[order], np.arange(self.n + 1))
         out: list[Any] = [succ[order[cuts[j]:cuts[j + 1]]] for j in range(self.n)]
-        out.append({"transitions": transitions, "found": _first(found),
-                    "left": self.levels[-1] - self.cursor})
+        sent = sum(out[j].nbytes for j in range(self.n) if j != self.me)
+        out.append({"transitions": transitions, "found": _first(found), "kept": len(succ),
+                    "left": self.levels[-1] - self.cursor, "sent": sent})
         return out
 
     def absorb(self, *batches: np.ndarray) -> dict[str, Any]:
@@ -200,6 +205,25 @@ class Partition:
         return self.store.get(idx, idx + 1)[0].copy(), parent
 
 
+def _drop_repeats(succ: np.ndarray, nw: int, n: int) -> tuple[np.ndarray, np.ndarray]:
+    """A round's successors less the repeats of a state (the first, whose
+    parent the owner would have kept, stays), and each one's owner. Most
+    successors repeat one another (a Paxos state has a dozen
+    transitions), and a repeat would cost its bytes on the network and an
+    insert at the owner. Rows are grouped by a 64-bit hash and compared
+    whole, so two different states are never taken for one; a repeat the
+    grouping misses (a hash shared by several states) is only sent twice."""
+    rows = succ[:, :nw].view(np.uint64)
+    h = _mix(rows)
+    order = np.argsort(h, kind="stable")
+    hs, rs = h[order], rows[order]
+    repeat = np.zeros(len(succ), np.bool_)
+    repeat[1:] = (hs[1:] == hs[:-1]) & np.all(rs[1:] == rs[:-1], axis=1)
+    keep = np.sort(order[~repeat])
+    kept = succ[keep]
+    return kept, (h[keep] % np.uint64(n)).astype(np.int64)
+
+
 def _key(row: np.ndarray) -> tuple[int, ...]:
     return tuple(int(w) & ((1 << 64) - 1) for w in reversed(row))
 
@@ -222,6 +246,10 @@ class ClusterEngine:
     symmetry: Symmetry | None = None
     name: str = "cluster"
     partition: type = Partition     # the worker's class (a test makes one that dies)
+    # per level expanded: (states expanded, successors, successors left once
+    # a round's repeats are dropped, bytes sent between workers)
+    traffic: list[tuple[int, int, int, int]] = field(default_factory=list)
+    row_bytes: int = 0              # a successor as sent: its words and a parent reference
     _started: bool = False
     _actors: list[Any] = field(default_factory=list)
 
@@ -265,6 +293,8 @@ class ClusterEngine:
         self._actors = [remote.remote(g, self.symmetry, i, n, checks.properties, checks.deadlock)
                         for i in range(n)]
         start = time.monotonic()
+        self.traffic = []
+        self.row_bytes = (k.nwords + 1) * 8
         stats = Stats()
         result = RunResult(g, stats)
         reach = result.reach = reach_names(g, checks)
@@ -326,6 +356,7 @@ class ClusterEngine:
                 while frontier:
                     stats.depth = level
                     level_found = []
+                    self.traffic.append((frontier, 0, 0, 0))
                     busy = list(range(n))
                     while busy:
                         outs = [actors[i].expand.options(num_returns=n + 1).remote(ROUND_ROWS)
@@ -338,6 +369,9 @@ class ClusterEngine:
                         for s in summaries:
                             stats.transitions += s["transitions"]
                             level_found.extend(s["found"])
+                            f0, t0, k0, b0 = self.traffic[-1]
+                            self.traffic[-1] = (f0, t0 + s["transitions"], k0 + s["kept"],
+                                                b0 + s["sent"])
                         for m in metas:
                             level_found.extend(m["found"])
                         busy = [i for i, s in zip(busy, summaries) if s["left"]]
