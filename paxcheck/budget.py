@@ -9,9 +9,10 @@ stage's name, which the command reports as an incomplete run (exit 3).
 stage's."""
 from __future__ import annotations
 
+import os
 import resource
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from enum import Enum
@@ -65,14 +66,57 @@ def peak_rss_bytes() -> int:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
 
 
+# Without --max-memory a search stops at this share of the machine's
+# memory: an incomplete result with its figures, rather than the kernel's
+# out-of-memory killer ending the process with nothing to show.
+MACHINE_SHARE = 0.9
+
+
+def memory_limit(limits: Limits) -> int | None:
+    """The peak RSS a search may reach: --max-memory, else MACHINE_SHARE of
+    the machine's physical memory (None where that is unknown)."""
+    if limits.max_memory is not None:
+        return limits.max_memory
+    try:
+        return int(MACHINE_SHARE * os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES"))
+    except (ValueError, OSError, AttributeError):  # pragma: no cover - not POSIX
+        return None
+
+
 def over_limit(limits: Limits, deadline: float | None, now: float) -> Stop | None:
     """Why a search must stop now (timeout, memory), if it must."""
     if deadline is not None and now > deadline:
         return Stop(StopReason.TIMEOUT, f"timeout after {limits.timeout:g} s")
-    if limits.max_memory is not None and peak_rss_bytes() > limits.max_memory:
-        return Stop(StopReason.MEMORY,
-                    f"memory limit of {limits.max_memory / 2**20:,.0f} MB reached")
+    limit = memory_limit(limits)
+    if limit is not None and peak_rss_bytes() > limit:
+        whose = "" if limits.max_memory is not None else \
+            f" ({MACHINE_SHARE:.0%} of this machine's memory; --max-memory sets another)"
+        return Stop(StopReason.MEMORY, f"memory limit of {limit / 2**20:,.0f} MB reached{whose}")
     return None
+
+
+def memory_forecast(levels: Sequence[int], store_bytes: int, rss: int, limit: int
+                    ) -> str | None:
+    """A warning, when a breadth-first search's next level, growing as
+    the last one did, would take the process past `limit` (bytes):
+    `levels` are the store's sizes at the level boundaries, `store_bytes`
+    what the store takes now, `rss` the process's memory. Said while the
+    level is still to come, so a user can stop early and re-plan
+    (symmetry, a smaller instance, --cluster) instead of waiting for it."""
+    if len(levels) < 3 or levels[-1] <= 0:
+        return None
+    last, prev = levels[-1] - levels[-2], levels[-2] - levels[-3]
+    if prev <= 0 or last <= prev:
+        return None     # the levels have stopped growing
+    per_state = store_bytes / levels[-1]
+    coming = last * last / prev
+    need = rss + coming * per_state
+    if need <= limit:
+        return None
+    return (f"the levels grow {last / prev:.2f}x: the next, about {coming:,.0f} states at "
+            f"{per_state:.1f} bytes each, would take the run to about {need / 2**30:.1f} GB, "
+            f"past its memory limit of {limit / 2**30:.1f} GB; it will stop there (exit 3) "
+            "with what it has explored")
 
 
 @dataclass

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import bisect
 import os
+import sys
 import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -253,6 +254,7 @@ class FastEngine:
         next_report = start + progress_every
         check_tr = bool(tr_names)
         level = 0   # the level being expanded; its successors are level + 1
+        memory, warned = budget.memory_limit(limits), False
         try:
             while self.levels[level] < self.levels[level + 1]:
                 lo, end = self.levels[level], self.levels[level + 1]
@@ -274,6 +276,12 @@ class FastEngine:
                         next_report = now + progress_every
                 self.levels.append(len(store))
                 level += 1
+                if not warned and memory is not None:
+                    text = budget.memory_forecast(self.levels, store.nbytes,
+                                                  budget.peak_rss_bytes(), memory)
+                    if text is not None:
+                        print(f"warning: {text}", file=sys.stderr, flush=True)
+                        warned = True
         except KeyboardInterrupt:
             return finish(False, Stop.interrupted())
         stats.depth = max(0, level - 1) if len(store) else 0
