@@ -103,6 +103,7 @@ def test_tla_paxos_properties():
 
 @pytest.mark.parametrize("path, describe", [
     ("models/paxos_tla_b3.toml", "acceptor=3 value=2 ballot=4 quorum=3"),
+    ("models/paxos_tla_b4.toml", "acceptor=3 value=2 ballot=5 quorum=3"),
     ("models/multi_paxos.toml", "acceptor=3 learner=1 value=3 ballot=3 slot=2 quorum=3"),
     ("models/multi_paxos_b2.toml", "acceptor=3 learner=2 value=3 ballot=2 slot=2 quorum=3"),
 ])

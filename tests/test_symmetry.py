@@ -302,6 +302,7 @@ ORBITS: dict[str, tuple[int, int]] = {
     "paxos_tla_b1.toml": (3921, 443),                       # as is
     "paxos_tla_b2.toml": (3921, 443),                       # ballot=2: paxos_tla_b1
     "paxos_tla_b3.toml": (3921, 443),                       # ballot=2: paxos_tla_b1
+    "paxos_tla_b4.toml": (3921, 443),                       # ballot=2: paxos_tla_b1
 }
 _checked: dict[str, tuple[int, int]] = {}  # instance -> (states, orbits)
 

@@ -236,6 +236,7 @@ SYMMETRIC: dict[str, tuple[str, ...]] = {
     "paxos_tla_b1.toml": TLA,
     "paxos_tla_b2.toml": TLA,
     "paxos_tla_b3.toml": TLA,
+    "paxos_tla_b4.toml": TLA,
     # models for liveness: symmetry is refused with liveness (README,
     # "Liveness and fairness"), so none is declared or swept
     "examples/turns.toml": (),
