@@ -1,6 +1,4 @@
 """`python -m paxcheck`: the command line."""
-import sys
+from paxcheck.cli import entry
 
-from paxcheck.cli import main
-
-sys.exit(main())
+entry()

@@ -11,6 +11,7 @@ engines, `check` never loads Z3's encoders)."""
 from __future__ import annotations
 
 import argparse
+import gc
 import os
 import sys
 from collections.abc import Sequence
@@ -160,6 +161,20 @@ def main(argv: Sequence[str] | None = None) -> int:
         devnull = os.open(os.devnull, os.O_WRONLY)
         os.dup2(devnull, sys.stdout.fileno())
         return EXIT_OK
+
+
+def entry() -> NoReturn:
+    """The `paxcheck` program: `main`, then an exit that skips the
+    interpreter's garbage collections at shutdown. Those traverse every
+    object the run made (the grounded spec, numba's and llvmlite's
+    structures) several times over, a quarter of a small check's
+    whole-process time, only to free memory the process is about to
+    return anyway (benchmarks/bench_ci.py). `gc.freeze()` moves them
+    where no collection looks; atexit handlers and flushing still run. Not
+    in `main`, which tests and the pytest plugin call in one long process."""
+    code = main()
+    gc.freeze()
+    sys.exit(code)
 
 
 def _write_err(text: str) -> None:

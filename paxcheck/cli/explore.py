@@ -20,7 +20,7 @@ from paxcheck.search.api import Checks, Limits, Stats, Stop, peak_rss_bytes
 from paxcheck.tools.check import EarlyStop, ModelCheck, check_model
 from paxcheck.tools.coverage import describe as coverage_text
 from paxcheck.tools.coverage import unfired
-from paxcheck.traces import itf, msc, slicing
+from paxcheck.traces import slicing
 from paxcheck.traces import trace as T
 from paxcheck.traces.replay import replay
 
@@ -118,6 +118,7 @@ def cmd_check(args: argparse.Namespace) -> int:
         if args.trace_out:
             write_output(args.trace_out, data)
         if args.emit:
+            from paxcheck.traces import itf, msc  # the picture's XML escaping loads urllib
             out = output_dir(args.emit)
             write_output(out / "trace.json", data)
             write_output(out / "trace.txt", T.to_text(first))
