@@ -51,7 +51,13 @@ if TYPE_CHECKING:
     from paxcheck.ground.temporal import Atom
 
 _M64 = (1 << 64) - 1
-_OUT_ROWS = 1 << 19   # successor rows per worker per batch
+# Successor buffer bytes per worker, and the most frontier states a batch
+# takes: every batch costs a round of Python and of thread hand-offs (the
+# store's passes, the split kernels), so batches are as big as buffers of
+# this size allow (benchmarks/bench_workers.py: bigger batches were what
+# let a second worker pay off).
+_OUT_BYTES = 96 << 20
+_MAX_BATCH = 1 << 17
 # rows below which splitting a kernel call over the workers costs more than it saves
 _MIN_SHARE = 1024
 
@@ -129,7 +135,8 @@ class FastEngine:
             assert tuple(k.ground_actions) == g.ground_actions
             self._kernels[key] = k
             if not self.parts:
-                self.batch = max(64, min(8192, _OUT_ROWS * self.workers // max(1, k.max_fanout)))
+                rows = _OUT_BYTES // (8 * k.nwords + 16)   # out, gids and srcs of a row
+                self.batch = max(64, min(_MAX_BATCH, rows * self.workers // max(1, k.max_fanout)))
                 share = -(-self.batch // self.workers)
                 self.kernel = k
                 self.parts = [self._part(share) for _ in range(self.workers)]
