@@ -76,14 +76,18 @@ several threads and still numbers states exactly as one partition would.
 It goes in three steps. The inner tables first, for the whole batch, a
 table per thread, level by level (the leaves are independent; a node waits
 for its children): `inner_rows`. Then the root, whose slots are cut into P
-parts by a hash of the root key, a thread per part (`route`, `insert_part`):
-a key new to the store gets a provisional index (before + its row), so that
-later rows of the batch find it. Last, one pass in row order (`number`)
-gives the new keys their final indices, appends them to the shared dense
-key array and rewrites their slots. The root keys are the same as with one
-partition, so decoding is unchanged, and nothing is stored twice. What
-stays serial is `route` and `number`, both a pass over the batch's rows; the
-inner step uses at most as many threads as a level has tables.
+parts by a hash of the root key: the rows are grouped by part, a chunk of
+rows per thread (`route_keys`, `route_place`), then each part is probed
+on a thread of its own (`insert_part`), where a key new to the store gets
+a provisional index (before + its row), so that later rows of the batch
+find it. Last, the new keys get their final
+indices: one light pass in row order ranks the new rows (`rank_new`), then
+a thread per part appends its new keys to the shared dense key array at
+those indices and rewrites its own slots (`number_part`). The root keys
+are the same as with one partition, so decoding is unchanged, and nothing
+is stored twice. What stays serial is `rank_new`, a light pass over the
+batch's rows; the inner step uses at most as many threads as a level has
+tables.
 
 The store is not thread-safe: one writer at a time; lookups and decoding may
 run concurrently with each other (the kernels release the GIL) but not with
@@ -101,7 +105,8 @@ from numba.core import cgutils
 from numba.extending import intrinsic
 
 __all__ = ["StateStore", "tree_shape", "insert_rows", "insert_row", "lookup_rows",
-           "decode_range", "decode_indices", "rehash", "route", "insert_part", "number",
+           "decode_range", "decode_indices", "rehash", "route_keys", "route_place", "insert_part",
+           "rank_new", "number_part",
            "rehash_parts", "BLOCK", "MAX_LOAD"]
 
 # meta columns
@@ -192,6 +197,16 @@ def _home(h, nslots):  # pragma: no cover - compiled
 # (_mix, _hash, _home) cost nothing.
 
 @njit(cache=True, nogil=True)
+def _child(states, vals, j, r, a):  # pragma: no cover - compiled
+    """A pair node's half of row r (at vals[j] for the row's node values):
+    the child table's entry (a >= 0) or the raw chunk -1 - a."""
+    if a >= 0:
+        return vals[j, a]
+    x = np.uint64(states[r, (-1 - a) >> 1])
+    return np.int64((x >> _S32) if (-1 - a) & 1 else (x & _M32))
+
+
+@njit(cache=True, nogil=True)
 def _node_block(states, r0, b, ks, sl, meta, tree, t, vals, keys, hashes, new, insert):
     # pragma: no cover - compiled
     """Table t's part of rows r0..r0+b-1: vals[j, t] = entry index of row
@@ -231,16 +246,8 @@ def _node_block(states, r0, b, ks, sl, meta, tree, t, vals, keys, hashes, new, i
                     if run == 4:
                         k1 |= np.uint64(states[r, w + 2]) << _S32
         else:
-            if a >= 0:
-                x0 = vals[j, a]
-            else:
-                x = np.uint64(states[r, (-1 - a) >> 1])
-                x0 = np.int64((x >> _S32) if (-1 - a) & 1 else (x & _M32))
-            if c >= 0:
-                x1 = vals[j, c]
-            else:
-                x = np.uint64(states[r, (-1 - c) >> 1])
-                x1 = np.int64((x >> _S32) if (-1 - c) & 1 else (x & _M32))
+            x0 = _child(states, vals, j, r, a)
+            x1 = _child(states, vals, j, r, c)
             if x0 < 0 or x1 < 0:
                 vals[j, t] = -1  # (lookup) a part of the row is absent
                 continue
@@ -440,29 +447,18 @@ def inner_rows(states, ikeys, islots, meta, tree, t, vals, insert):  # pragma: n
 
 
 @njit(cache=True, nogil=True)
-def route(states, vals, tree, parts, rk, order, starts):  # pragma: no cover - compiled
-    """The root key of every row into rk, and the rows grouped by the key's
-    partition, each group in row order: partition p's rows are
-    order[starts[p]:starts[p + 1]], and order[n + r] is the position of row
-    r there. Rows with an absent part (a lookup's) have no key: they are
-    the last group, order[starts[parts]:starts[parts + 1]]."""
-    n = states.shape[0]
+def route_keys(states, vals, tree, parts, lo, hi, rk, pid, counts):
+    # pragma: no cover - compiled
+    """Rows lo..hi-1's root keys into rk and partitions into pid, and how
+    many rows go to each partition into counts (zeroed, parts + 1: the last
+    counts rows with an absent part, a lookup's, which have no key). Chunks
+    of the batch are routed at once, each on a thread."""
     root = tree.shape[0] - 1
     a = tree[root, PART0]
     c = tree[root, PART0 + 1]
-    pid = np.empty(n, np.int64)
-    counts = np.zeros(parts + 2, np.int64)
-    for r in range(n):
-        if a >= 0:
-            x0 = vals[r, a]
-        else:
-            x = np.uint64(states[r, (-1 - a) >> 1])
-            x0 = np.int64((x >> _S32) if (-1 - a) & 1 else (x & _M32))
-        if c >= 0:
-            x1 = vals[r, c]
-        else:
-            x = np.uint64(states[r, (-1 - c) >> 1])
-            x1 = np.int64((x >> _S32) if (-1 - c) & 1 else (x & _M32))
+    for r in range(lo, hi):
+        x0 = _child(states, vals, r, r, a)
+        x1 = _child(states, vals, r, r, c)
         if x0 < 0 or x1 < 0:
             k = _ZERO
             p = parts
@@ -471,29 +467,34 @@ def route(states, vals, tree, parts, rk, order, starts):  # pragma: no cover - c
             p = _part_of(k, parts)
         rk[r] = k
         pid[r] = p
-        counts[p + 1] += 1
-    for p in range(parts + 1):
-        counts[p + 1] += counts[p]
-        starts[p + 1] = counts[p + 1]
-    starts[0] = 0
-    for r in range(n):
-        p = pid[r]
-        order[counts[p]] = r
-        order[n + r] = counts[p]
         counts[p] += 1
+
+
+@njit(cache=True, nogil=True)
+def route_place(lo, hi, n, pid, at, order):  # pragma: no cover - compiled
+    """Group rows lo..hi-1 by partition, each group in row order: row r
+    goes to order[at[p]] (at[p]: where this chunk's rows of partition p
+    start, advanced as they are placed), and order[n + r] is that position.
+    With the chunks placed at their offsets, partition p's rows are
+    order[starts[p]:starts[p + 1]] in row order."""
+    for r in range(lo, hi):
+        p = pid[r]
+        order[at[p]] = r
+        order[n + r] = at[p]
+        at[p] += 1
 
 
 @njit(cache=True, nogil=True)
 def insert_part(order, lo, hi, p, before, rk, rkeys, rslots, meta, pmeta, slotpos, out_idx,
                 out_new, insert):  # pragma: no cover - compiled
     """Insert (or, without insert, look up) the root keys of partition p's
-    rows order[lo:hi] (as `route` made them) in p's slots. Results go to
+    rows order[lo:hi] (as `_route` grouped them) in p's slots. Results go to
     the rows' positions in order, where one partition's are contiguous
     (written at the rows themselves, the threads would share every cache
     line of them): out_idx[pos], out_new[pos]. A key new to the store gets
     the provisional index before + r (r its row), and its slot's position
-    is kept in slotpos[pos]: `number` gives the final indices, in row
-    order, once every partition is done."""
+    is kept in slotpos[pos]: `rank_new` and `number_part` give the final
+    indices, in row order, once every partition is done."""
     count = pmeta[p, COUNT]
     root = meta.shape[0] - 1
     nslots = meta[root, NSLOTS]
@@ -542,34 +543,43 @@ def insert_part(order, lo, hi, p, before, rk, rkeys, rslots, meta, pmeta, slotpo
 
 
 @njit(cache=True, nogil=True)
-def number(n, before, order, rk, rkeys, rslots, meta, slotpos, pidx, pnew, out_idx, out_new):
-    # pragma: no cover - compiled
-    """Give the rows that insert_part found new (pidx, pnew: its results, by
-    position) the indices before, before + 1, ... in row order (the order
-    one partition would have numbered them in), store their keys, rewrite
-    their slots, replace provisional indices by final ones, and write
-    out_idx and out_new by row. Returns the number of new states."""
-    root = meta.shape[0] - 1
-    lomask = (_ONE << np.uint64(meta[root, BITS])) - _ONE
+def rank_new(n, before, order, pnew, final):  # pragma: no cover - compiled
+    """The final index of each row that insert_part found new: before,
+    before + 1, ... in row order (the order one partition would have
+    numbered them in), into final[r]. Returns the number of new states.
+    The one serial pass of a partitioned insert, and a light one: it reads
+    the new flags in two or so sequential streams and writes sequentially."""
     k = 0
     for r in range(n):
-        at = order[n + r]
-        i = pidx[at]
+        if pnew[order[n + r]]:
+            final[r] = before + k
+            k += 1
+    return k
+
+
+@njit(cache=True, nogil=True)
+def number_part(order, lo, hi, before, rk, rkeys, rslots, meta, slotpos, pidx, pnew, final,
+                out_idx, out_new):  # pragma: no cover - compiled
+    """For partition p's rows order[lo:hi], once rank_new has run: store the
+    keys of its new states at their final indices and rewrite their slots
+    (p's own: partitions run at once, each on a thread), replace a
+    provisional index before + r by row r's final index, and write out_idx
+    and out_new by row."""
+    root = meta.shape[0] - 1
+    lomask = (_ONE << np.uint64(meta[root, BITS])) - _ONE
+    for at in range(lo, hi):
+        r = order[at]
         fresh = pnew[at]
         out_new[r] = fresh
         if fresh:
-            g = before + k
-            k += 1
+            g = final[r]
             rkeys[g] = rk[r]
             s = slotpos[at]
             rslots[s] = np.uint32((np.uint64(rslots[s]) & ~lomask) | np.uint64(g + 1))
-            slotpos[at] = g     # the final index of provisional index before + r
-            i = g
-        elif i >= before:
-            i = slotpos[order[n + i - before]]
-        out_idx[r] = i
-    meta[root, COUNT] = before + k
-    return k
+            out_idx[r] = g
+        else:
+            i = pidx[at]
+            out_idx[r] = final[i - before] if i >= before else i
 
 
 @njit(cache=True, nogil=True)
@@ -945,8 +955,7 @@ class StateStore:
             self._each(lambda t: inner_rows(a, ikeys, islots, meta, tree, t, vals, insert), level)
         rk = self._scratch("rk", n, np.uint64)
         order = self._scratch("order", 2 * n, np.int64)
-        starts = np.empty(parts + 2, np.int64)
-        route(a, vals, tree, parts, rk, order, starts)
+        starts = self._route(a, vals, n, rk, order)
         counts = np.diff(starts)[:parts]
         if insert:
             self._ensure([int(c) for c in self.meta[:root, COUNT]] + [before + n],
@@ -966,8 +975,38 @@ class StateStore:
             return pidx[order[n:2 * n]], np.zeros(n, np.bool_)
         out_idx = np.empty(n, dtype=np.int64)
         out_new = np.empty(n, dtype=np.bool_)
-        number(n, before, order, rk, rkeys, rslots, meta, slotpos, pidx, pnew, out_idx, out_new)
+        final = self._scratch("final", n, np.int64)
+        made = rank_new(n, before, order, pnew, final)
+
+        def finish(p: int) -> None:
+            number_part(order, starts[p], starts[p + 1], before, rk, rkeys, rslots, meta,
+                        slotpos, pidx, pnew, final, out_idx, out_new)
+
+        self._each(finish, [p for p in range(parts) if counts[p]])
+        meta[root, COUNT] = before + made
         return out_idx, out_new
+
+    def _route(self, a: np.ndarray, vals: np.ndarray, n: int, rk: np.ndarray,
+               order: np.ndarray) -> np.ndarray:
+        """Root keys into rk, and the rows grouped by partition into order
+        (see route_place); returns the groups' starts (parts + 2 of them:
+        the last group is the rows with an absent part). A chunk of rows
+        per thread, in two passes: keys and counts, then placing."""
+        parts = self.parts
+        share = max(_DECODE_SHARE, -(-n // parts)) if self.pool is not None else n
+        chunks = [(lo, min(n, lo + share)) for lo in range(0, n, share or 1)]
+        pid = self._scratch("pid", n, np.int64)
+        counts = np.zeros((len(chunks), parts + 1), np.int64)
+        tree = self.tree
+        self._each(lambda c: route_keys(a, vals, tree, parts, chunks[c][0], chunks[c][1], rk,
+                                        pid, counts[c]), list(range(len(chunks))))
+        starts = np.zeros(parts + 2, np.int64)
+        np.cumsum(counts.sum(axis=0), out=starts[1:])
+        # chunk c's rows of partition p follow the earlier chunks' rows of p
+        at = starts[:-1] + np.cumsum(counts, axis=0) - counts
+        self._each(lambda c: route_place(chunks[c][0], chunks[c][1], n, pid, at[c], order),
+                   list(range(len(chunks))))
+        return starts
 
     def _scratch(self, name: str, n: int, dtype: type) -> np.ndarray:
         """A working array of n elements, kept between calls: allocated
