@@ -397,7 +397,7 @@ def _signed(word: int) -> int:
 
 
 def load(inst: Instance, properties: tuple[str, ...], layout: Layout | None = None,
-         opt: int = 1, symmetry: Symmetry | None = None, observe: Sequence[Atom] = ()
+         opt: int = 2, symmetry: Symmetry | None = None, observe: Sequence[Atom] = ()
          ) -> Kernel:
     """The compiled kernel of an instance for these properties (and symmetry,
     and observed atoms)."""

@@ -362,11 +362,13 @@ class Unit:
 class Compiled:
     """Machine code for a Unit; `function(name, ...)` gives a ctypes callable.
 
-    opt=1 (the default) runs a short pipeline: SROA (locals to registers),
-    instcombine, CFG simplification and DCE, then codegen at -O1. On the
-    Paxos kernels it gets ~80% of -O2's speed for half the compile time
-    (Multi-Paxos: 7 s instead of 15 s), and expanding states is not what
-    bounds the engine: inserting them into the store is.
+    opt=2 (the default) runs LLVM's -O2 module pipeline. opt=1 runs a
+    short one: SROA (locals to registers), instcombine, CFG simplification
+    and DCE, then codegen at -O1, for about half the compile time. -O2 is
+    the default because its invariant code is markedly faster on the
+    Paxos-family specs (their invariants are unrolled quantifiers, most of
+    a search's kernel time), and the kernel cache pays the compile once per
+    spec and model: `python benchmarks/bench_kernel.py` measures both.
 
     The module is compiled to an object file, which the JIT then loads:
     the one path for fresh code and for code from the kernel cache
@@ -382,7 +384,7 @@ class Compiled:
         self.object = obj
 
     @staticmethod
-    def build(unit: Unit, opt: int = 1) -> bytes:
+    def build(unit: Unit, opt: int = 2) -> bytes:
         """The object code of a Unit."""
         _init()
         tm = _target_machine(opt)
@@ -438,7 +440,7 @@ def _key(source: str, nwords: int, tables: dict[str, Table],
 
 
 def compile_cached(source: str, nwords: int, tables: dict[str, Table],
-                   signatures: dict[str, tuple[tuple[str, ...], str]], opt: int = 1) -> Compiled:
+                   signatures: dict[str, tuple[tuple[str, ...], str]], opt: int = 2) -> Compiled:
     """The kernel's machine code, from the cache when an identical kernel
     was compiled before on this machine (lowering and LLVM skipped), else
     compiled and stored. A cache that cannot be read or written is ignored:
