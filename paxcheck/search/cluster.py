@@ -336,12 +336,7 @@ class ClusterEngine:
         try:
             try:
                 ray.get([a.ready.remote() for a in actors])
-                init = []
-                for s0 in g.initial_states:
-                    if local.canon_int is not None:
-                        s0 = local.canon_int(s0)
-                    init.append(_words(s0, k.nwords))
-                rows = np.array(init, dtype=np.uint64).reshape(-1, k.nwords)
+                rows = local.initial_rows()
                 payload = np.empty((len(rows), k.nwords + 1), np.int64)
                 payload[:, :k.nwords] = rows.view(np.int64)
                 payload[:, k.nwords] = _NO_PARENT
@@ -451,8 +446,3 @@ def _report_order(k: Any) -> Any:
     def order(f: _Found) -> tuple[int, int]:
         return (0 if f.kind == "deadlock" else 1, names.index(f.name) if f.name in names else -1)
     return order
-
-
-def _words(s: int, nwords: int) -> list[int]:
-    from paxcheck.search.fast.engine import to_words
-    return to_words(s, nwords)

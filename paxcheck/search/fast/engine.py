@@ -144,6 +144,17 @@ class FastEngine:
         self.kernel = self._kernels[key]
         return self.kernel
 
+    def initial_rows(self) -> np.ndarray:
+        """The initial states as rows (uint64), canonical under symmetry, in
+        the ground instance's order (duplicates kept: inserting drops them)."""
+        nwords = self.kernel.nwords
+        rows = []
+        for s0 in self.ground.initial_states:
+            if self.canon_int is not None:
+                s0 = self.canon_int(s0)
+            rows.append(to_words(s0, nwords))
+        return np.array(rows, dtype=np.uint64).reshape(-1, nwords)
+
     def _part(self, rows: int) -> _Part:
         out, gids, srcs, fan, tmp = self.kernel.buffers(rows)
         return _Part(out, gids, srcs, fan, tmp, np.zeros(len(gids), np.int64),
@@ -235,12 +246,7 @@ class FastEngine:
             return not checks.keep_going and name not in reach
 
         # initial states, one at a time as the Python engine adds them
-        init_rows = []
-        for s0 in g.initial_states:
-            if self.canon_int is not None:
-                s0 = self.canon_int(s0)
-            init_rows.append(to_words(s0, k.nwords))
-        rows = np.array(init_rows, dtype=np.uint64).reshape(-1, k.nwords)
+        rows = self.initial_rows()
         _, new = store.insert(rows)
         fresh = rows[new].view(np.int64)
         res = np.zeros(len(fresh), np.int64)
