@@ -1,8 +1,8 @@
 """Whole-process `paxcheck check` with 1 and 2 workers: wall and CPU
 seconds, the median of --runs, and the speed-up. The fast engine splits
 expansion, invariant checking and (with a partitioned state store) insertion
-over its workers; what stays serial is the engine's loop in Python and the
-store's two passes over each batch (`route`, `number`).
+over its workers; what stays serial is the engine's loop in Python, the
+store's ranking pass over each batch (`rank_new`) and its growth.
 
     python benchmarks/bench_workers.py [--model models/paxos_tla_b3.toml ...]
         [--workers 1 2] [--runs 3] [--liveness]
