@@ -80,10 +80,10 @@ parts by a hash of the root key: the rows are grouped by part, a chunk of
 rows per thread (`route_keys`, `route_place`), then each part is probed
 on a thread of its own (`insert_part`), where a key new to the store gets
 a provisional index (before + its row), so that later rows of the batch
-find it. Last, the new keys get their final
-indices: one light pass in row order ranks the new rows (`rank_new`), then
-a thread per part appends its new keys to the shared dense key array at
-those indices and rewrites its own slots (`number_part`). The root keys
+find it. Last, the new keys get their final indices: one light pass in
+row order ranks the new rows (`rank_new`), then a thread per part appends
+its new keys to the shared dense key array at those indices and rewrites
+its own slots (`number_part`). The root keys
 are the same as with one partition, so decoding is unchanged, and nothing
 is stored twice. What stays serial is `rank_new`, a light pass over the
 batch's rows; the inner step uses at most as many threads as a level has
