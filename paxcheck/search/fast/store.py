@@ -131,7 +131,7 @@ _SLOT_GROWTH = 1.25   # slots: every growth is a rehash, so bigger steps
 _MAX_ENTRIES = (1 << 32) - 2  # indices and i + 1 must fit 32 bits
 _REHASH_AHEAD = 32    # prefetch distance of `rehash`
 _LEAF_CHUNKS = 4      # chunks of the widest table key (two words)
-_DECODE_SHARE = 4096  # rows below which a decode is not split over the pool
+_MIN_SHARE = 4096     # rows below which a pass over rows is not split over the pool
 
 _M32 = np.uint64(0xFFFFFFFF)
 _C1 = np.uint64(0xFF51AFD7ED558CCD)
@@ -993,8 +993,7 @@ class StateStore:
         the last group is the rows with an absent part). A chunk of rows
         per thread, in two passes: keys and counts, then placing."""
         parts = self.parts
-        share = max(_DECODE_SHARE, -(-n // parts)) if self.pool is not None else n
-        chunks = [(lo, min(n, lo + share)) for lo in range(0, n, share or 1)]
+        chunks = self._chunks(n)
         pid = self._scratch("pid", n, np.int64)
         counts = np.zeros((len(chunks), parts + 1), np.int64)
         tree = self.tree
@@ -1007,6 +1006,12 @@ class StateStore:
         self._each(lambda c: route_place(chunks[c][0], chunks[c][1], n, pid, at[c], order),
                    list(range(len(chunks))))
         return starts
+
+    def _chunks(self, n: int) -> list[tuple[int, int]]:
+        """Rows 0..n cut into a range per thread for a pass that can take
+        them apart (one range without a pool, or below 2 * _MIN_SHARE)."""
+        share = n if self.pool is None or n < 2 * _MIN_SHARE else -(-n // self.parts)
+        return [(lo, min(n, lo + share)) for lo in range(0, n, share or 1)]
 
     def _scratch(self, name: str, n: int, dtype: type) -> np.ndarray:
         """A working array of n elements, kept between calls: allocated
@@ -1044,15 +1049,14 @@ class StateStore:
         if not 0 <= lo <= hi <= len(self):
             raise IndexError(f"range {lo}..{hi} outside 0..{len(self)}")
         out = np.zeros((hi - lo, self.words), dtype=np.uint64)
-        n = hi - lo
-        share = n if self.pool is None or n < 2 * _DECODE_SHARE else -(-n // self.parts)
         rkeys, ikeys = self.rkeys, self.ikeys
+        chunks = self._chunks(hi - lo)
 
-        def run(at: int) -> None:
-            end = min(n, at + share)
+        def run(c: int) -> None:
+            at, end = chunks[c]
             decode_range(lo + at, lo + end, rkeys, ikeys, self.meta, self.tree, out[at:end])
 
-        self._each(run, list(range(0, n, share or 1)))
+        self._each(run, list(range(len(chunks))))
         return out
 
     def get_indices(self, idx: np.ndarray) -> np.ndarray:
