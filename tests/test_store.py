@@ -11,6 +11,7 @@ import numpy as np
 import pytest
 
 from paxcheck.search.fast import store as st
+from paxcheck.search.fast import store_kernels as sk
 from paxcheck.search.fast.store import StateStore
 
 M64 = (1 << 64) - 1
@@ -222,6 +223,13 @@ def test_width_in_bits() -> None:
     assert two.lookup(np.array([[M64, 0], [M64, 1]], dtype=np.uint64)).tolist() == [0, -1]
 
 
+def work_arrays(store: StateStore) -> tuple[np.ndarray, ...]:
+    """The working arrays of the row kernels: vals, keys, hashes, new."""
+    ntab = len(store.tree)
+    return (np.empty((st.BLOCK, ntab), np.int64), np.empty((st.BLOCK, 2), np.uint64),
+            np.empty(st.BLOCK, np.uint64), np.empty(st.BLOCK, np.bool_))
+
+
 def test_reserve_means_no_growth() -> None:
     rng = np.random.default_rng(9)
     store = StateStore(4, capacity_hint=1)
@@ -232,20 +240,21 @@ def test_reserve_means_no_growth() -> None:
     args = store.kernel_args()
     out_idx = np.empty(len(rows), np.int64)
     out_new = np.empty(len(rows), np.bool_)
-    assert st.insert_rows(rows, 0, *args, out_idx, out_new) == len(rows)
+    assert sk.insert_rows(rows, 0, *args, out_idx, out_new, *work_arrays(store)) == len(rows)
     assert len(store) == before + int(out_new.sum())
     assert np.array_equal(store.get_indices(out_idx), rows)
 
 
 def test_raw_kernels() -> None:
-    """insert_row / insert_rows / lookup_rows / decode_* as numba code calls them,
-    with the grow-and-retry protocol done by hand."""
+    """insert_row / insert_rows / lookup_rows / decode_* as numba code calls them
+    (numba's dispatch, not the store's native entry points), with the
+    grow-and-retry protocol done by hand."""
     rng = np.random.default_rng(11)
     store, ref = StateStore(3, capacity_hint=1), Reference()
     rows = random_rows(rng, 3000, 3, alphabet=6).view(np.int64)
     for r in rows:
         while True:
-            i, new = st.insert_row(r, *store.kernel_args())
+            i, new = sk.insert_row(r, *store.kernel_args())
             if i >= 0:
                 break
             assert not new
@@ -254,17 +263,17 @@ def test_raw_kernels() -> None:
         assert (i, new) == (ri[0], rn[0])
     rkeys, rslots, ikeys, islots, meta, tree = store.kernel_args()
     out = np.empty(len(rows), np.int64)
-    st.lookup_rows(rows, rkeys, rslots, ikeys, islots, meta, tree, out)
+    sk.lookup_rows(rows, rkeys, rslots, ikeys, islots, meta, tree, out, *work_arrays(store))
     assert np.array_equal(out, ref.insert(rows.view(np.uint64))[0])
     dec = np.zeros((len(store), 3), np.int64)
-    st.decode_range(0, len(store), rkeys, ikeys, meta, tree, dec)
+    sk.decode_range(0, len(store), rkeys, ikeys, meta, tree, dec, np.empty(len(tree), np.int64))
     assert np.array_equal(dec.view(np.uint64), np.array(ref.rows, np.uint64))
     # insert_rows stops at a block that does not fit, touching nothing
     small = StateStore(2, capacity_hint=1)
     fresh = np.unique(random_rows(rng, 4000, 2, alphabet=50), axis=0)
     oi = np.full(len(fresh), -7, np.int64)
     on = np.zeros(len(fresh), np.bool_)
-    r = st.insert_rows(fresh, 0, *small.kernel_args(), oi, on)
+    r = sk.insert_rows(fresh, 0, *small.kernel_args(), oi, on, *work_arrays(small))
     assert 0 < r < len(fresh) and r % st.BLOCK == 0
     assert len(small) == r and (oi[r:] == -7).all()
     assert np.array_equal(oi[:r], np.arange(r))

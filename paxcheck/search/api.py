@@ -227,7 +227,7 @@ def make_engine(kind: str, ground: GroundInstance, *, workers: int | None = None
         from paxcheck.search.python import PythonEngine
         return PythonEngine(ground, symmetry)
     if kind == "fast":
-        from paxcheck.search.fast.engine import FastEngine  # numpy, numba, llvmlite load here
+        from paxcheck.search.fast.engine import FastEngine  # numpy and llvmlite load here
         return FastEngine(ground, workers, symmetry)
     if kind == "reference":
         if symmetry is not None:
@@ -255,7 +255,7 @@ def run(ground: GroundInstance, limits: Limits = Limits(), checks: Checks = Chec
                            f"their foralls are unrolled; one run labels states with at most "
                            f"{MAX_OBSERVED}", expected="fewer liveness properties per run")
         checks = replace(checks, graph=True, observe=live.atoms)
-        if engine == "fast":   # numba's cache loads now: setup, not search
+        if engine == "fast":   # the compiled graph algorithms load now: setup, not search
             from paxcheck.search import graphalgo
             graphalgo.warm_up()
     eng = make_engine(engine, ground, workers=workers, symmetry=symmetry, cluster=cluster)
@@ -264,7 +264,7 @@ def run(ground: GroundInstance, limits: Limits = Limits(), checks: Checks = Chec
     finally:
         eng.close()
     if live is not None and live.obligations and res.graph is not None:
-        from paxcheck.search import liveness  # numpy and numba load here
+        from paxcheck.search import liveness  # numpy loads here
         t0 = time.monotonic()
         try:
             res.violations.extend(liveness.violations(res.graph, live, ground))

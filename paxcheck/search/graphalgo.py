@@ -6,28 +6,26 @@ every graph it is given into float64 weights and int64 indices, more than
 the graph itself, and the graph is the main memory cost of a liveness
 check; these run on the int32 rows in place.
 
-`kernels(edges)` gives them compiled with numba, or as plain Python (the
-same functions) for a small graph when numba is not loaded yet: its import
-costs about 100 MB and half a second, more than a small graph's whole
-check, and the Python engine never loads it otherwise."""
+`kernels(edges)` gives them compiled (numba builds them once per machine,
+fast/native.py), or as plain Python (the same functions) for a small
+graph, whose whole check takes less than loading the compiled code."""
 from __future__ import annotations
 
-import sys
 from types import SimpleNamespace
+from typing import Any
 
 import numpy as np
 
 UNSEEN = -1
-# edges above which the compiled versions are worth numba's import
+# edges above which the compiled versions are worth loading
 COMPILE_ABOVE = 100_000
 
 
-def bfs(offsets, dst, alive, starts, start_dist, dist, parent):
+def bfs(offsets, dst, alive, starts, start_dist, dist, parent, queue):
     """Shortest distances through `alive` states from `starts` (sorted by
     start_dist, each start at its own distance): dist/parent filled in
-    place (-1: not reached; parent -1 at a start)."""
-    n = len(dist)
-    queue = np.empty(n, np.int32)
+    place (-1: not reached; parent -1 at a start). queue: room for a state
+    each."""
     head = 0
     tail = 0
     k = 0
@@ -56,22 +54,23 @@ def bfs(offsets, dst, alive, starts, start_dist, dist, parent):
     return 0
 
 
-def scc(offsets, dst, alive, comp):
+def scc(offsets, dst, alive, comp, work, on_stack, edge):
     """Tarjan's strongly connected components of the subgraph of `alive`
     states, iteratively: comp[s] = component number (-1 for dead states);
-    returns the number of components."""
+    returns the number of components. Working arrays, a state each: work
+    (4 rows of int32), on_stack (bool), edge (int64)."""
     n = len(comp)
-    index = np.full(n, -1, np.int32)
-    low = np.zeros(n, np.int32)
-    on_stack = np.zeros(n, np.bool_)
-    stack = np.empty(n, np.int32)
-    call = np.empty(n, np.int32)      # the DFS path
-    edge = np.empty(n, np.int64)      # next edge to look at, per path entry
+    index = work[0]
+    low = work[1]
+    stack = work[2]
+    call = work[3]      # the DFS path; edge: the next edge to look at, per path entry
     sp = 0
     counter = 0
     ncomp = 0
     for root in range(n):
         comp[root] = -1
+        index[root] = -1
+        on_stack[root] = False
     for root in range(n):
         if not alive[root] or index[root] != -1:
             continue
@@ -161,41 +160,77 @@ def enabled_bits(offsets, gid, member, out):
     return 0
 
 
-_NAMES = ("bfs", "scc", "summaries", "enabled_bits")
-_compiled: SimpleNamespace | None = None
-_plain = SimpleNamespace(**{name: globals()[name] for name in _NAMES})
+# the compiled kernels (fast/native.py): gid is int16 or int32 (graph_arrays)
+_NATIVE = {
+    "bfs": "i8(i8[:], i4[:], b1[:], i4[:], i8[:], i8[:], i4[:], i4[:])",
+    "scc": "i8(i8[:], i4[:], b1[:], i4[:], i4[:,:], b1[:], i8[:])",
+    "summaries/i2": "i8(i8[:], i4[:], i2[:], i4[:], i8, b1[:], i8[:,:], i8[:,:], i8[:], b1[:], "
+                    "i8[:,:], i8[:,:], i8[:,:])",
+    "summaries/i4": "i8(i8[:], i4[:], i4[:], i4[:], i8, b1[:], i8[:,:], i8[:,:], i8[:], b1[:], "
+                    "i8[:,:], i8[:,:], i8[:,:])",
+    "enabled_bits/i2": "i8(i8[:], i2[:], i8[:,:], i8[:,:])",
+    "enabled_bits/i4": "i8(i8[:], i4[:], i8[:,:], i8[:,:])",
+}
 
 
-def compiled() -> SimpleNamespace:
-    """The functions above compiled (numba's cache, or a first compile)."""
+class Algorithms:
+    """The graph algorithms over one implementation of the kernels above
+    (compiled, or these Python functions themselves), with their working
+    arrays allocated here."""
+
+    def __init__(self, k: Any, native: bool) -> None:
+        self.k = k
+        self.native = native
+
+    def _variant(self, name: str, gid: np.ndarray) -> Any:
+        if not self.native:
+            return getattr(self.k, name)
+        return getattr(self.k, f"{name}/i{gid.dtype.itemsize}")
+
+    def bfs(self, offsets: np.ndarray, dst: np.ndarray, alive: np.ndarray, starts: np.ndarray,
+            start_dist: np.ndarray, dist: np.ndarray, parent: np.ndarray) -> int:
+        return int(self.k.bfs(offsets, dst, alive, starts, start_dist, dist, parent,
+                              np.empty(len(dist), np.int32)))
+
+    def scc(self, offsets: np.ndarray, dst: np.ndarray, alive: np.ndarray,
+            comp: np.ndarray) -> int:
+        n = len(comp)
+        return int(self.k.scc(offsets, dst, alive, comp, np.empty((4, n), np.int32),
+                              np.empty(n, np.bool_), np.empty(n, np.int64)))
+
+    def summaries(self, offsets: np.ndarray, dst: np.ndarray, gid: np.ndarray, comp: np.ndarray,
+                  ncomp: int, *arrays: np.ndarray) -> None:
+        self._variant("summaries", gid)(offsets, dst, gid, comp, ncomp, *arrays)
+
+    def enabled_bits(self, offsets: np.ndarray, gid: np.ndarray, member: np.ndarray,
+                     out: np.ndarray) -> None:
+        self._variant("enabled_bits", gid)(offsets, gid, member, out)
+
+
+_compiled: Algorithms | None = None
+_plain = Algorithms(SimpleNamespace(bfs=bfs, scc=scc, summaries=summaries,
+                                    enabled_bits=enabled_bits), native=False)
+
+
+def compiled() -> Algorithms:
+    """The algorithms compiled (fast/native.py: numba is imported only to
+    build them, once per machine)."""
     global _compiled
     if _compiled is None:
-        from numba import njit
-        _compiled = SimpleNamespace(**{name: njit(cache=True, nogil=True)(globals()[name])
-                                       for name in _NAMES})
+        from paxcheck.search.fast import native
+        k = native.library(__name__, _NATIVE)
+        _compiled = Algorithms(SimpleNamespace(**{n: getattr(k, n) for n in _NATIVE}),
+                               native=True)
     return _compiled
 
 
-def kernels(edges: int) -> SimpleNamespace:
-    """Compiled for a big graph or when numba is loaded anyway, else plain."""
-    return compiled() if edges > COMPILE_ABOVE or "numba" in sys.modules else _plain
+def kernels(edges: int, dst_type: np.dtype = np.dtype(np.int32)) -> Algorithms:
+    """Compiled for a big graph, else plain (below COMPILE_ABOVE edges the
+    plain functions finish before the compiled ones would load), and plain
+    for a graph too big for the compiled kernels' int32 states."""
+    return compiled() if edges > COMPILE_ABOVE and dst_type == np.int32 else _plain
 
 
 def warm_up() -> None:
-    """Load (or compile) the compiled functions on a tiny graph."""
-    k = compiled()
-    offsets = np.array([0, 1, 1], np.int64)
-    dst = np.array([1], np.int32)
-    gid = np.array([0], np.int16)
-    alive = np.ones(2, np.bool_)
-    dist = np.full(2, -1, np.int64)
-    parent = np.full(2, -1, np.int32)
-    k.bfs(offsets, dst, alive, np.array([0], np.int32), np.array([0], np.int64), dist, parent)
-    comp = np.zeros(2, np.int32)
-    n = k.scc(offsets, dst, alive, comp)
-    member = np.zeros((1, 1), np.int64)
-    en = np.zeros((2, 1), np.int64)
-    k.enabled_bits(offsets, gid, member, en)
-    k.summaries(offsets, dst, gid, comp, n, alive, en, member, np.zeros(n, np.int64),
-                np.zeros(n, np.bool_), np.zeros((n, 1), np.int64), np.zeros((n, 1), np.int64),
-                np.zeros((n, 1), np.int64))
+    """Load (or build) the compiled kernels."""
+    compiled()

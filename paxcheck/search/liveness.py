@@ -104,7 +104,7 @@ class _Graph:
         self.initial = np.zeros(n, bool)
         self.initial[:graph.initial] = True
         self.everything = np.ones(n, bool)
-        self.algo = graphalgo.kernels(graph.edges)
+        self.algo = graphalgo.kernels(graph.edges, graph.dst.dtype)
         self.depth, self.parent = self.bfs(self.everything, np.arange(graph.initial),
                                            np.zeros(graph.initial, np.int64))
         self.conditions = tuple(conditions)

@@ -45,6 +45,7 @@ from paxcheck.search.api import (
 )
 from paxcheck.search.fast import codegen
 from paxcheck.search.fast.store import StateStore
+from paxcheck.search.fast.store import kernels as store_kernels
 
 if TYPE_CHECKING:
     from paxcheck.config.symmetry import Symmetry
@@ -140,7 +141,7 @@ class FastEngine:
                 share = -(-self.batch // self.workers)
                 self.kernel = k
                 self.parts = [self._part(share) for _ in range(self.workers)]
-                _warm_up(k.nwords, g.layout.bits, self.workers)
+                _warm_up()
         self.kernel = self._kernels[key]
         return self.kernel
 
@@ -522,15 +523,9 @@ class FastEngine:
         return int(res[0])
 
 
-def _warm_up(nwords: int, bits: int, partitions: int) -> None:
-    """Load the store's compiled code (numba's cache, or a first compile)
-    now, so that it counts as setup like compiling the kernel, not as search.
-    The store has the search's shape and partitions: a partitioned store's
-    code paths are its own, and compiling them lazily put a cold cache's
-    compile (seconds) inside the search, where an interrupt found 8 states."""
-    store = StateStore(nwords, 16, bits=bits, partitions=partitions)
-    rows = np.zeros((64, nwords), np.uint64)   # more than it holds: growth compiles too
-    rows[:, 0] = np.arange(64) % (1 << min(bits, 6))
-    store.insert(rows)
-    store.lookup(rows)
-    store.get(0, 1)
+def _warm_up() -> None:
+    """Load the store's compiled code (the kernel cache, or a first build
+    with numba: seconds) now, so that it counts as setup like compiling the
+    kernel, not as search: a build inside the search once let an interrupt
+    find 8 states."""
+    store_kernels()

@@ -20,6 +20,7 @@ import ast
 import ctypes
 import hashlib
 import os
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -424,14 +425,12 @@ def cache_dir() -> Path | None:
     return Path(base) / "paxcheck" / "kernels"
 
 
-def _key(source: str, nwords: int, tables: dict[str, Table],
-         signatures: dict[str, tuple[tuple[str, ...], str]], opt: int) -> str:
-    """What the machine code depends on: the kernel source and its tables,
-    this lowering (this file's own text), the LLVM build and the host CPU."""
+def cache_key(*parts: bytes) -> str:
+    """A cache file's name for machine code made from `parts`: they, this
+    file's own text (the lowering and the cache format), the LLVM build and
+    the host CPU."""
     h = hashlib.sha256()
-    for part in (Path(__file__).read_bytes(), source.encode(), repr(nwords).encode(),
-                 repr(sorted((k, t.values, t.width, t.boolean) for k, t in tables.items())).encode(),
-                 repr(sorted(signatures.items())).encode(), repr(opt).encode(),
+    for part in (Path(__file__).read_bytes(), *parts,
                  repr(llvm.llvm_version_info).encode(), llvm.get_process_triple().encode(),
                  llvm.get_host_cpu_name().encode(), llvm.get_host_cpu_features().flatten().encode()):
         h.update(len(part).to_bytes(8, "little"))
@@ -439,20 +438,17 @@ def _key(source: str, nwords: int, tables: dict[str, Table],
     return h.hexdigest()
 
 
-def compile_cached(source: str, nwords: int, tables: dict[str, Table],
-                   signatures: dict[str, tuple[tuple[str, ...], str]], opt: int = 2) -> Compiled:
-    """The kernel's machine code, from the cache when an identical kernel
-    was compiled before on this machine (lowering and LLVM skipped), else
-    compiled and stored. A cache that cannot be read or written is ignored:
-    it only saves time."""
-    _init()
+def cached_object(key: str, build: Callable[[], bytes]) -> bytes:
+    """The object code stored under `key` in the kernel cache, else build()
+    stored there. A cache that cannot be read or written is ignored: it
+    only saves time."""
     where = cache_dir()
-    path = where / f"{_key(source, nwords, tables, signatures, opt)}.o" if where else None
+    path = where / f"{key}.o" if where else None
     if path is not None:
         obj = _read_object(path)
         if obj is not None:
-            return Compiled(obj)
-    obj = Compiled.build(Unit(source, nwords, tables, signatures), opt)
+            return obj
+    obj = build()
     if path is not None:
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
@@ -461,7 +457,27 @@ def compile_cached(source: str, nwords: int, tables: dict[str, Table],
             os.replace(tmp, path)
         except OSError:
             pass
-    return Compiled(obj)
+    return obj
+
+
+def compile_cached(source: str, nwords: int, tables: dict[str, Table],
+                   signatures: dict[str, tuple[tuple[str, ...], str]], opt: int = 2) -> Compiled:
+    """The kernel's machine code, from the cache when an identical kernel
+    was compiled before on this machine (lowering and LLVM skipped), else
+    compiled and stored."""
+    _init()
+    return Compiled(cached_object(_key(source, nwords, tables, signatures, opt),
+                                  lambda: Compiled.build(Unit(source, nwords, tables, signatures),
+                                                         opt)))
+
+
+def _key(source: str, nwords: int, tables: dict[str, Table],
+         signatures: dict[str, tuple[tuple[str, ...], str]], opt: int) -> str:
+    """What a successor kernel's machine code depends on (and cache_key's)."""
+    return cache_key(source.encode(), repr(nwords).encode(),
+                     repr(sorted((k, t.values, t.width, t.boolean)
+                                 for k, t in tables.items())).encode(),
+                     repr(sorted(signatures.items())).encode(), repr(opt).encode())
 
 
 # a cache file: this header, the SHA-256 of the object code, the object code.
