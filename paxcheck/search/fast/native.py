@@ -29,7 +29,6 @@ from __future__ import annotations
 
 import ctypes
 import importlib
-import importlib.metadata
 import importlib.util
 import re
 from collections.abc import Callable
@@ -112,17 +111,26 @@ def library(module: str, kernels: dict[str, str], depends: tuple[str, ...] = ()
     texts = [_source(m) for m in (module, *depends)]
     fastllvm._init()
     key = fastllvm.cache_key(*texts, Path(__file__).read_bytes(),
-                             repr(sorted(kernels.items())).encode(),
-                             importlib.metadata.version("numba").encode())
+                             repr(sorted(kernels.items())).encode(), _numba_version())
     code = fastllvm.Compiled(fastllvm.cached_object(key, lambda: _build(module, sigs)))
     return SimpleNamespace(**{entry: _caller(code, entry, sig) for entry, sig in sigs.items()})
 
 
-def _source(module: str) -> bytes:
-    """A module's text, found without importing it."""
+def _numba_version() -> bytes:
+    """numba's version file, read without importing numba (or
+    importlib.metadata, which costs more than the kernels' loading)."""
+    return (Path(_origin("numba")).parent / "_version.py").read_bytes()
+
+
+def _origin(module: str) -> str:
     spec = importlib.util.find_spec(module)
     assert spec is not None and spec.origin is not None, module
-    return Path(spec.origin).read_bytes()
+    return spec.origin
+
+
+def _source(module: str) -> bytes:
+    """A module's text, found without importing it."""
+    return Path(_origin(module)).read_bytes()
 
 
 def _caller(code: fastllvm.Compiled, name: str, sig: Signature) -> Callable[..., Any]:
