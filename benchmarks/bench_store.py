@@ -115,7 +115,7 @@ def measure(data: dict, batch: int, repeat: int, use_bits: bool) -> dict:
     def make() -> StateStore:
         return StateStore(w, bits=bits)
 
-    warm = make()  # compile (or load from numba's cache) before timing
+    warm = make()  # load (or build) the compiled kernels before timing
     warm.insert(states[:100])
     warm.get(0, 1)
     t_new, store = timed_inserts(make, states, batch, repeat)
