@@ -66,6 +66,19 @@ def peak_rss_bytes() -> int:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
 
 
+def process_age() -> float | None:
+    """Seconds since this process started (the interpreter's own start-up
+    included), or None where /proc does not say (Linux only)."""
+    try:
+        with open("/proc/self/stat", "rb") as f:
+            stat = f.read()
+        # field 22, counted after the command name in parentheses
+        ticks = int(stat[stat.rindex(b")") + 2:].split()[19])
+        return time.clock_gettime(time.CLOCK_BOOTTIME) - ticks / os.sysconf("SC_CLK_TCK")
+    except (OSError, ValueError, IndexError, AttributeError):
+        return None
+
+
 # Without --max-memory a search stops at this share of the machine's
 # memory: an incomplete result with its figures, rather than the kernel's
 # out-of-memory killer ending the process with nothing to show.

@@ -38,3 +38,15 @@ def test_no_forecast_once_levels_stop_growing_or_too_early() -> None:
     assert budget.memory_forecast([0, 1, 5, 7], 10**9, 10**9, 1) is None   # 4 then 2
     assert budget.memory_forecast([0, 1, 5, 9], 10**9, 10**9, 1) is None   # 4 then 4
     assert budget.memory_forecast([0, 1], 10**9, 10**9, 1) is None
+
+
+def test_process_age_counts_from_the_process_start() -> None:
+    """Seconds since this process started: positive, and advancing with
+    the clock."""
+    import time
+
+    first = budget.process_age()
+    assert first is not None and first > 0
+    time.sleep(0.05)
+    later = budget.process_age()
+    assert later is not None and 0.04 <= later - first < 5

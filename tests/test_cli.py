@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -47,6 +48,8 @@ def test_holds_exit_0(model, capsys):
     assert "distinct states  4\n" in out
     assert "transitions      6\n" in out
     assert "depth            1\n" in out
+    assert re.search(r"time             \d+\.\d\d s search \([\d,]+ states/s\); "
+                     r"\d+\.\d\d s since the process started\n", out)
 
 
 def test_invariant_selection_and_violation_exit_1(model, capsys, tmp_path):

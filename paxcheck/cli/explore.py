@@ -160,7 +160,9 @@ def cmd_check(args: argparse.Namespace) -> int:
     print(f"  distinct states  {total.distinct:,}")
     print(f"  transitions      {total.transitions:,}")
     print(f"  depth            {total.depth}")
-    print(f"  time             {total.elapsed:.2f} s ({total.rate:,.0f} states/s)")
+    age = budget.process_age()
+    whole = f"; {age:.2f} s since the process started" if age is not None else ""
+    print(f"  time             {total.elapsed:.2f} s search ({total.rate:,.0f} states/s){whole}")
     print(f"  peak memory      {_peak_rss_mb():,.0f} MB")
     if checked.witnesses:
         print("  reached          " + ", ".join(f"{tr.property} ({tr.length} steps)"

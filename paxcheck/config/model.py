@@ -214,7 +214,7 @@ def build_model(data: dict[str, Any], path: str, text: str = "") -> Model:
                         "immutable", None)
     config = _check_config(loc, spec, data.get("check", {}), data, elements)
     if config.symmetry:
-        from paxcheck.config import symmetry  # numba is imported only by models that use symmetry
+        from paxcheck.config import symmetry  # loaded only by models that use symmetry
         for inst in instances:
             symmetry.validate(inst, config.symmetry, config.symmetry_span, text or None)
     return Model(path, spec, tuple(instances), config, _expectation(loc, spec, data))
