@@ -63,7 +63,11 @@ tables.
 
 The store is not thread-safe: one writer at a time; lookups and decoding may
 run concurrently with each other (the kernels release the GIL) but not with
-an insert."""
+an insert.
+
+The kernels are numba code (store_kernels.py), run without numba: compiled
+once per machine into the kernel cache and called through ctypes
+(fast/native.py, `kernels()`)."""
 from __future__ import annotations
 
 import mmap
@@ -263,7 +267,7 @@ class StateStore:
     2*words, which saves a table when the last word is at most half used
     (multi_paxos: 411 bits). Rows with bits set above the stored chunks are
     then refused by `insert` and absent for `lookup`. See the module
-    docstring for the layout and the raw kernels.
+    docstring for the layout, and store_kernels.py for the raw kernels.
 
     `partitions` > 1 cuts the root's slots in that many parts, and `pool`
     runs the parts (and the inner tables) on its threads: indices and new
