@@ -230,6 +230,55 @@ def work_arrays(store: StateStore) -> tuple[np.ndarray, ...]:
             np.empty(st.BLOCK, np.uint64), np.empty(st.BLOCK, np.bool_))
 
 
+NO_PARENTS = (np.zeros((0, 1), np.uint64), np.zeros((0, 1), np.int64), np.zeros(0, np.int64))
+
+
+@pytest.mark.parametrize("parts", PARTS, ids=PART_IDS)
+@pytest.mark.parametrize("words, bits", [(1, 40), (2, 128), (4, 256), (6, 339), (7, 448)])
+def test_inserting_with_parents_gives_the_same_indices(words: int, bits: int,
+                                                       parts: tuple[int, bool]) -> None:
+    """Successors inserted with their parents (the tables where a row's key
+    is its parent's are not probed) get exactly the indices and new flags
+    of an insert without them, level after level: rows that change one
+    chunk, several, none (a stutter), or whose key in a table changes back
+    to one stored long ago."""
+    rng = np.random.default_rng(words * 100 + parts[0])
+    top = np.uint64((1 << (bits - 64 * (words - 1))) - 1) if bits % 64 else M64
+    plain, fast = make(words, parts, capacity_hint=1, bits=bits), \
+        make(words, parts, capacity_hint=1, bits=bits)
+    seed = random_rows(rng, 50, words, alphabet=5)
+    seed[:, -1] &= top
+    assert np.array_equal(plain.insert(seed)[0], fast.insert(seed)[0])
+    lo = 0
+    for _ in range(4):
+        hi = len(fast)
+        rows, nodes = fast.get_with_nodes(lo, hi)
+        assert np.array_equal(rows, plain.get(lo, hi))
+        srcs = np.repeat(np.arange(hi - lo), 6)
+        kids = rows[srcs].copy()
+        for j in range(len(kids)):
+            for _ in range(int(rng.integers(0, 3))):   # 0, 1 or 2 words changed
+                w = int(rng.integers(0, words))
+                kids[j, w] ^= np.uint64(1) << np.uint64(int(rng.integers(0, 64)))
+        kids[:, -1] &= top
+        want = plain.insert(kids)
+        got = fast.insert(kids, st.Parents(rows, nodes, srcs))
+        assert np.array_equal(got[0], want[0]) and np.array_equal(got[1], want[1])
+        lo = hi
+    assert np.array_equal(fast.get(0, len(fast)), plain.get(0, len(plain)))
+
+
+def test_parents_are_checked() -> None:
+    store = StateStore(2)
+    store.insert(np.array([[1, 2], [3, 4]], np.uint64))
+    rows, nodes = store.get_with_nodes(0, 2)
+    kids = rows.copy()
+    with pytest.raises(ValueError, match="srcs must be 2 rows of the 2 parents"):
+        store.insert(kids, st.Parents(rows, nodes, np.array([0, 2])))
+    with pytest.raises(ValueError, match="node indices"):
+        store.insert(kids, st.Parents(rows, nodes[:, :1], np.array([0, 1])))
+
+
 def test_reserve_means_no_growth() -> None:
     rng = np.random.default_rng(9)
     store = StateStore(4, capacity_hint=1)
@@ -240,7 +289,8 @@ def test_reserve_means_no_growth() -> None:
     args = store.kernel_args()
     out_idx = np.empty(len(rows), np.int64)
     out_new = np.empty(len(rows), np.bool_)
-    assert sk.insert_rows(rows, 0, *args, out_idx, out_new, *work_arrays(store)) == len(rows)
+    assert sk.insert_rows(rows, 0, *args, out_idx, out_new, *work_arrays(store),
+                          *NO_PARENTS) == len(rows)
     assert len(store) == before + int(out_new.sum())
     assert np.array_equal(store.get_indices(out_idx), rows)
 
@@ -266,14 +316,15 @@ def test_raw_kernels() -> None:
     sk.lookup_rows(rows, rkeys, rslots, ikeys, islots, meta, tree, out, *work_arrays(store))
     assert np.array_equal(out, ref.insert(rows.view(np.uint64))[0])
     dec = np.zeros((len(store), 3), np.int64)
-    sk.decode_range(0, len(store), rkeys, ikeys, meta, tree, dec, np.empty(len(tree), np.int64))
+    sk.decode_range(0, len(store), rkeys, ikeys, meta, tree, dec, np.empty(len(tree), np.int64),
+                    np.empty((0, len(tree)), np.int64))
     assert np.array_equal(dec.view(np.uint64), np.array(ref.rows, np.uint64))
     # insert_rows stops at a block that does not fit, touching nothing
     small = StateStore(2, capacity_hint=1)
     fresh = np.unique(random_rows(rng, 4000, 2, alphabet=50), axis=0)
     oi = np.full(len(fresh), -7, np.int64)
     on = np.zeros(len(fresh), np.bool_)
-    r = sk.insert_rows(fresh, 0, *small.kernel_args(), oi, on, *work_arrays(small))
+    r = sk.insert_rows(fresh, 0, *small.kernel_args(), oi, on, *work_arrays(small), *NO_PARENTS)
     assert 0 < r < len(fresh) and r % st.BLOCK == 0
     assert len(small) == r and (oi[r:] == -7).all()
     assert np.array_equal(oi[:r], np.arange(r))

@@ -44,7 +44,7 @@ from paxcheck.search.api import (
     realize,
 )
 from paxcheck.search.fast import codegen
-from paxcheck.search.fast.store import StateStore
+from paxcheck.search.fast.store import Parents, StateStore
 from paxcheck.search.fast.store import kernels as store_kernels
 
 if TYPE_CHECKING:
@@ -274,9 +274,11 @@ class FastEngine:
                 lo, end = self.levels[level], self.levels[level + 1]
                 stats.depth = level
                 for b in range(lo, end, self.batch):
-                    states = store.get(b, min(b + self.batch, end)).view(np.int64)
+                    rows, nodes = store.get_with_nodes(b, min(b + self.batch, end))
+                    states = rows.view(np.int64)
                     for p in self.expand(states, check_tr):
-                        halt = self._absorb(p, b, level, limits, checks, stats, record, visitor)
+                        halt = self._absorb(p, b, level, limits, checks, stats, record, visitor,
+                                            Parents(rows, nodes, p.srcs[:p.n]))
                         if halt is not None:
                             why, distinct = halt
                             return finish(False, why, distinct)
@@ -302,13 +304,14 @@ class FastEngine:
         return finish(True, None)
 
     def _absorb(self, p: _Part, base: int, level: int, limits: Limits, checks: Checks,
-                stats: Stats, record: Callable, visitor: Visitor | None
+                stats: Stats, record: Callable, visitor: Visitor | None, parents: Parents
                 ) -> tuple[Stop | None, int] | None:
-        """Insert one part's successors and replay its events in the Python
-        engine's order; (stop, distinct count) when the run stops."""
+        """Insert one part's successors (generated from `parents`) and replay
+        its events in the Python engine's order; (stop, distinct count) when
+        the run stops."""
         k, store = self.kernel, self.store
         before = len(store)
-        idx, new = store.insert(p.out[:p.n].view(np.uint64))
+        idx, new = store.insert(p.out[:p.n].view(np.uint64), parents)
         new_pos = np.flatnonzero(new)
         inv = np.zeros(p.n, np.int64)
         if len(new_pos) and k.invariant_names:

@@ -74,10 +74,11 @@ import mmap
 from collections.abc import Callable
 from concurrent.futures import Executor
 from types import SimpleNamespace
+from typing import NamedTuple
 
 import numpy as np
 
-__all__ = ["StateStore", "tree_shape", "kernels", "BLOCK", "MAX_LOAD"]
+__all__ = ["StateStore", "Parents", "tree_shape", "kernels", "BLOCK", "MAX_LOAD"]
 
 # meta columns
 COUNT, LIMIT, NSLOTS, BITS, KOFF, SOFF = range(6)
@@ -104,15 +105,16 @@ _MIN_SHARE = 4096     # rows below which a pass over rows is not split over the 
 _ROWS = "u8[:,:]"
 _TABLES = "u8[:], u4[:], u8[:], u4[:], i8[:,:], i8[:,:]"   # rkeys, rslots, ikeys, islots, meta, tree
 _WORK = "i8[:,:], u8[:,:], u8[:], b1[:]"                   # vals, keys, hashes, new
+_PARENTS = "u8[:,:], i8[:,:], i8[:]"                         # parents, pnodes, srcs
 _NATIVE = {
-    "insert_rows": f"i8({_ROWS}, i8, {_TABLES}, i8[:], b1[:], {_WORK})",
+    "insert_rows": f"i8({_ROWS}, i8, {_TABLES}, i8[:], b1[:], {_WORK}, {_PARENTS})",
     "lookup_rows": f"void({_ROWS}, {_TABLES}, i8[:], {_WORK})",
-    "decode_range": "void(i8, i8, u8[:], u8[:], i8[:,:], i8[:,:], u8[:,:], i8[:])",
-    "decode_indices": "void(i8[:], u8[:], u8[:], i8[:,:], i8[:,:], u8[:,:], i8[:])",
+    "decode_range": "void(i8, i8, u8[:], u8[:], i8[:,:], i8[:,:], u8[:,:], i8[:], i8[:,:])",
+    "decode_indices": "void(i8[:], u8[:], u8[:], i8[:,:], i8[:,:], u8[:,:], i8[:], i8[:,:])",
     "rehash": "void(u8[:], i8, i8, i8, u4[:], i8, i8, i8)",
     "inner_rows": f"void({_ROWS}, u8[:], u4[:], i8[:,:], i8[:,:], i8, i8[:,:], b1, i8[:,:], "
-                  "u8[:,:], u8[:], b1[:])",
-    "route_keys": f"void({_ROWS}, i8[:,:], i8[:,:], i8, i8, i8, u8[:], i8[:], i8[:])",
+                  f"u8[:,:], u8[:], b1[:], {_PARENTS})",
+    "route_keys": f"void({_ROWS}, i8[:,:], i8[:,:], i8, i8, i8, u8[:], i8[:], i8[:], {_PARENTS})",
     "route_place": "void(i8, i8, i8, i8[:], i8[:], i8[:])",
     "insert_part": "void(i8[:], i8, i8, i8, i8, u8[:], u8[:], u4[:], i8[:,:], i8[:,:], i8[:], "
                    "i8[:], b1[:], b1, u8[:])",
@@ -133,6 +135,20 @@ def kernels() -> SimpleNamespace:
         _kernels = native.library("paxcheck.search.fast.store_kernels", _NATIVE,
                                   depends=(__name__,))
     return _kernels
+
+
+class Parents(NamedTuple):
+    """Where the rows of an insert come from: row i was generated from
+    parents.rows[parents.srcs[i]], a stored state whose inner tables'
+    indices are parents.nodes (as `get_with_nodes` gives them). The store
+    then skips the tables where a row's key is its parent's."""
+    rows: np.ndarray    # uint64 (M, W)
+    nodes: np.ndarray   # int64 (M, T)
+    srcs: np.ndarray    # int64 (N,), each in 0..M-1
+
+
+_NO_PARENTS = Parents(np.zeros((0, 1), np.uint64), np.zeros((0, 1), np.int64),
+                      np.zeros(0, np.int64))
 
 
 class _Work:
@@ -459,14 +475,18 @@ class StateStore:
             over |= a[:, w] != 0
         return a, (over if over.any() else None)
 
-    def insert(self, states: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    def insert(self, states: np.ndarray, parents: Parents | None = None
+               ) -> tuple[np.ndarray, np.ndarray]:
         """(index of each row, whether the row added it); rows are taken in
-        order, so a state new to the store is new at its first row."""
+        order, so a state new to the store is new at its first row.
+        `parents` (optional) says where each row comes from, which spares
+        lookups; the result is the same."""
         a, over = self._rows(states)
         if over is not None:
             raise ValueError(f"row {int(np.argmax(over))} has bits set beyond the store's width")
+        par = self._parents(parents, a.shape[0])
         if self.parts > 1:
-            return self._by_partition(a, True)
+            return self._by_partition(a, True, par)
         n = a.shape[0]
         out_idx = np.empty(n, dtype=np.int64)
         out_new = np.empty(n, dtype=np.bool_)
@@ -474,14 +494,31 @@ class StateStore:
         r = 0
         while True:
             r = int(kernels().insert_rows(a, r, self.rkeys, self.rslots, self.ikeys, self.islots,
-                                          self.meta, self.tree, out_idx, out_new, *work))
+                                          self.meta, self.tree, out_idx, out_new, *work, *par))
             if r >= n:
                 return out_idx, out_new
             # a block did not fit: grow the tables short of BLOCK free entries
             self._ensure([int(c) + BLOCK if c + BLOCK > lim else 0
                           for c, lim in self.meta[:, [COUNT, LIMIT]]])
 
-    def _by_partition(self, a: np.ndarray, insert: bool) -> tuple[np.ndarray, np.ndarray]:
+    def _parents(self, parents: Parents | None, n: int) -> Parents:
+        """The parents of n rows, checked: the kernels read parents.rows and
+        parents.nodes at every src unchecked."""
+        if parents is None:
+            return _NO_PARENTS
+        rows = np.ascontiguousarray(parents.rows).view(np.uint64)
+        nodes = np.ascontiguousarray(parents.nodes, dtype=np.int64)
+        srcs = np.ascontiguousarray(parents.srcs, dtype=np.int64)
+        m = len(rows)
+        if rows.shape != (m, self.words) or nodes.shape != (m, self.root + 1):
+            raise ValueError(f"parents must be ({m}, {self.words}) rows and "
+                             f"({m}, {self.root + 1}) node indices")
+        if srcs.shape != (n,) or (n and (srcs.min() < 0 or srcs.max() >= m)):
+            raise ValueError(f"parents.srcs must be {n} rows of the {m} parents")
+        return Parents(rows, nodes, srcs)
+
+    def _by_partition(self, a: np.ndarray, insert: bool, par: Parents = _NO_PARENTS
+                      ) -> tuple[np.ndarray, np.ndarray]:
         """insert or lookup in a partitioned store: the inner tables level by
         level, a table per thread; then the root, a partition per thread;
         then the new states numbered in row order, so that indices and new
@@ -499,13 +536,13 @@ class StateStore:
         def inner(t: int) -> None:
             w = work[t]
             k.inner_rows(a, ikeys, islots, meta, tree, t, vals, insert, w.meta, w.keys, w.hashes,
-                         w.new)
+                         w.new, *par)
 
         for level in self._levels:
             self._each(inner, level)
         rk = self._scratch("rk", n, np.uint64)
         order = self._scratch("order", 2 * n, np.int64)
-        starts = self._route(a, vals, n, rk, order)
+        starts = self._route(a, vals, n, rk, order, par)
         counts = np.diff(starts)[:parts]
         if insert:
             self._ensure([int(c) for c in self.meta[:root, COUNT]] + [before + n],
@@ -526,6 +563,8 @@ class StateStore:
         out_idx = np.empty(n, dtype=np.int64)
         out_new = np.empty(n, dtype=np.bool_)
         final = self._scratch("final", n, np.int64)
+        same = order[starts[parts + 1]:starts[parts + 2]]   # rows equal to their parents
+        pnew[starts[parts + 1]:starts[parts + 2]] = False
         made = k.rank_new(n, before, order, pnew, final)
 
         def finish(p: int) -> None:
@@ -533,23 +572,27 @@ class StateStore:
                           slotpos, pidx, pnew, final, out_idx, out_new)
 
         self._each(finish, [p for p in range(parts) if counts[p]])
+        out_idx[same] = rk[same].view(np.int64)
+        out_new[same] = False
         meta[root, COUNT] = before + made
         return out_idx, out_new
 
     def _route(self, a: np.ndarray, vals: np.ndarray, n: int, rk: np.ndarray,
-               order: np.ndarray) -> np.ndarray:
+               order: np.ndarray, par: Parents) -> np.ndarray:
         """Root keys into rk, and the rows grouped by partition into order
-        (see route_place); returns the groups' starts (parts + 2 of them:
-        the last group is the rows with an absent part). A chunk of rows
-        per thread, in two passes: keys and counts, then placing."""
+        (see route_place); returns the groups' starts (parts + 3 of them:
+        after the partitions' groups come the rows with an absent part,
+        then the rows equal to their parents, whose rk is that index). A
+        chunk of rows per thread, in two passes: keys and counts, then
+        placing."""
         parts = self.parts
         chunks = self._chunks(n)
         pid = self._scratch("pid", n, np.int64)
-        counts = np.zeros((len(chunks), parts + 1), np.int64)
+        counts = np.zeros((len(chunks), parts + 2), np.int64)
         tree, k = self.tree, kernels()
         self._each(lambda c: k.route_keys(a, vals, tree, parts, chunks[c][0], chunks[c][1], rk,
-                                          pid, counts[c]), list(range(len(chunks))))
-        starts = np.zeros(parts + 2, np.int64)
+                                          pid, counts[c], *par), list(range(len(chunks))))
+        starts = np.zeros(parts + 3, np.int64)
         np.cumsum(counts.sum(axis=0), out=starts[1:])
         # chunk c's rows of partition p follow the earlier chunks' rows of p
         at = starts[:-1] + np.cumsum(counts, axis=0) - counts
@@ -596,19 +639,31 @@ class StateStore:
         return out
 
     def get(self, lo: int, hi: int) -> np.ndarray:
+        """States lo..hi-1, as uint64 rows."""
+        return self._get(lo, hi, False)[0]
+
+    def get_with_nodes(self, lo: int, hi: int) -> tuple[np.ndarray, np.ndarray]:
+        """States lo..hi-1, and each one's entry in every inner table (an
+        int64 (hi - lo, T) array, the root's column unused): the `Parents`
+        of the states generated from them."""
+        return self._get(lo, hi, True)
+
+    def _get(self, lo: int, hi: int, with_nodes: bool) -> tuple[np.ndarray, np.ndarray]:
         if not 0 <= lo <= hi <= len(self):
             raise IndexError(f"range {lo}..{hi} outside 0..{len(self)}")
         out = np.zeros((hi - lo, self.words), dtype=np.uint64)
+        nodes = np.empty((hi - lo if with_nodes else 0, self.root + 1), np.int64)
         rkeys, ikeys, k = self.rkeys, self.ikeys, kernels()
         chunks = self._chunks(hi - lo)
 
         def run(c: int) -> None:
             at, end = chunks[c]
             k.decode_range(lo + at, lo + end, rkeys, ikeys, self.meta, self.tree, out[at:end],
-                           np.empty(self.root + 1, np.int64))
+                           np.empty(self.root + 1, np.int64),
+                           nodes[at:end] if with_nodes else nodes)
 
         self._each(run, list(range(len(chunks))))
-        return out
+        return out, nodes
 
     def get_indices(self, idx: np.ndarray) -> np.ndarray:
         ix = np.ascontiguousarray(idx, dtype=np.int64)
@@ -618,5 +673,6 @@ class StateStore:
             raise IndexError("state index out of range")
         out = np.zeros((ix.shape[0], self.words), dtype=np.uint64)
         kernels().decode_indices(ix, self.rkeys, self.ikeys, self.meta, self.tree, out,
-                                 np.empty(self.root + 1, np.int64))
+                                 np.empty(self.root + 1, np.int64),
+                                 np.empty((0, self.root + 1), np.int64))
         return out

@@ -16,9 +16,15 @@ arrays: ``vals`` int64 (BLOCK, T), ``keys`` uint64 (BLOCK, 2), ``hashes``
 uint64 (BLOCK), ``new`` bool (BLOCK), ``node`` int64 (T).
 
     insert_rows(states, start, rkeys, rslots, ikeys, islots, meta, tree,
-                out_idx, out_new, vals, keys, hashes, new) -> int64
+                out_idx, out_new, vals, keys, hashes, new, parents, pnodes,
+                srcs) -> int64
         Insert rows start.. of states in order: out_idx[i] = root index,
         out_new[i] = whether row i added it (int64 and bool arrays of N).
+        Row i was generated from stored row srcs[i] of parents (uint64,
+        (M, W)), whose inner tables' indices are pnodes[srcs[i]] (int64,
+        (M, T), as decode_range gives them): the tables where the row's
+        key is its parent's are not probed, the root included (a row equal
+        to its parent). srcs empty: no parents.
         Returns N when done or else, without touching it, the first row of
         a block (<= BLOCK rows) some table lacks room for: grow
         (StateStore does) and call again from there.
@@ -30,10 +36,12 @@ uint64 (BLOCK), ``new`` bool (BLOCK), ``node`` int64 (T).
     lookup_rows(states, rkeys, rslots, ikeys, islots, meta, tree, out_idx,
                 vals, keys, hashes, new) -> None
         out_idx[i] = root index of row i or -1 if absent. Never inserts.
-    decode_range(lo, hi, rkeys, ikeys, meta, tree, out, node) -> None
-        out[i - lo] = state i for lo <= i < hi (out zeroed, (hi - lo, W)).
-    decode_indices(idx, rkeys, ikeys, meta, tree, out, node) -> None
-        out[j] = state idx[j] (out zeroed, (len(idx), W)).
+    decode_range(lo, hi, rkeys, ikeys, meta, tree, out, node, nodes) -> None
+        out[i - lo] = state i for lo <= i < hi (out zeroed, (hi - lo, W)),
+        and nodes[i - lo, t] = its index in table t (the root's: i) unless
+        nodes is empty (int64, (hi - lo, T) or (0, T)).
+    decode_indices(idx, rkeys, ikeys, meta, tree, out, node, nodes) -> None
+        out[j] = state idx[j] (out zeroed, (len(idx), W)); nodes likewise.
 
 The partitioned store's kernels follow `rehash`; StateStore says how they
 fit together."""
@@ -129,11 +137,38 @@ def _child(states, vals, j, r, a):  # pragma: no cover - compiled
 
 
 @njit(cache=True, nogil=True)
-def _node_block(states, r0, b, ks, sl, meta, tree, t, vals, keys, hashes, new, insert):
-    # pragma: no cover - compiled
+def _run_key(states, r, w, odd, run):  # pragma: no cover - compiled
+    """The key of a leaf whose chunks are the run of `run` chunks starting
+    at chunk 2w + odd of row r: read as whole words."""
+    k1 = _ZERO
+    if odd == 0:
+        k0 = np.uint64(states[r, w])
+        if run > 2:
+            k1 = np.uint64(states[r, w + 1])
+            if run == 3:
+                k1 &= _M32
+    else:
+        x = np.uint64(states[r, w + 1])
+        k0 = (np.uint64(states[r, w]) >> _S32) | (x << _S32)
+        if run > 2:
+            k1 = x >> _S32
+            if run == 4:
+                k1 |= np.uint64(states[r, w + 2]) << _S32
+    return k0, k1
+
+
+@njit(cache=True, nogil=True)
+def _node_block(states, r0, b, ks, sl, meta, tree, t, vals, keys, hashes, new, insert,
+                parents, pnodes, srcs):  # pragma: no cover - compiled
     """Table t's part of rows r0..r0+b-1: vals[j, t] = entry index of row
     r0+j's key at node t (-1 if absent, or if a child is absent); new[j] =
-    whether it was added. The children's vals must be filled in."""
+    whether it was added. The children's vals must be filled in.
+
+    With parents (srcs not empty): row r was generated from row srcs[r] of
+    `parents`, stored, whose node indices are pnodes[srcs[r]]. Where the
+    row's key at t is its parent's, the index is the parent's, and the
+    table is not probed: a successor changes a few chunks of its state, so
+    most of its subtrees are its parent's."""
     kw = (tree[t, NPARTS] + 1) >> 1
     run = tree[t, RUN_LEN]
     w = tree[t, RUN_START] >> 1
@@ -147,26 +182,13 @@ def _node_block(states, r0, b, ks, sl, meta, tree, t, vals, keys, hashes, new, i
     lomask = (_ONE << bits) - _ONE
     himask = _M32 ^ lomask
     big = nslots > _PREFETCH_SLOTS
-    # pass 1: keys and hashes, prefetching the home slots. Every branch goes
-    # the same way for all rows of the node; a run of raw chunks is read as
-    # whole words.
+    use_parents = srcs.shape[0] > 0
+    # pass 1: keys and hashes, prefetching the home slots; -2 marks a row
+    # to probe. Every branch goes the same way for all rows of the node.
     for j in range(b):
         r = r0 + j
-        k1 = _ZERO
         if run > 0:
-            if odd == 0:
-                k0 = np.uint64(states[r, w])
-                if run > 2:
-                    k1 = np.uint64(states[r, w + 1])
-                    if run == 3:
-                        k1 &= _M32
-            else:
-                x = np.uint64(states[r, w + 1])
-                k0 = (np.uint64(states[r, w]) >> _S32) | (x << _S32)
-                if run > 2:
-                    k1 = x >> _S32
-                    if run == 4:
-                        k1 |= np.uint64(states[r, w + 2]) << _S32
+            k0, k1 = _run_key(states, r, w, odd, run)
         else:
             x0 = _child(states, vals, j, r, a)
             x1 = _child(states, vals, j, r, c)
@@ -174,7 +196,19 @@ def _node_block(states, r0, b, ks, sl, meta, tree, t, vals, keys, hashes, new, i
                 vals[j, t] = -1  # (lookup) a part of the row is absent
                 continue
             k0 = np.uint64(x0) | (np.uint64(x1) << _S32)
-        vals[j, t] = 0
+            k1 = _ZERO
+        if use_parents:
+            q = srcs[r]
+            if run > 0:
+                p0, p1 = _run_key(parents, q, w, odd, run)
+            else:
+                p0 = (np.uint64(_child(parents, pnodes, q, q, a))
+                      | (np.uint64(_child(parents, pnodes, q, q, c)) << _S32))
+                p1 = _ZERO
+            if p0 == k0 and p1 == k1:
+                vals[j, t] = pnodes[q, t]
+                continue
+        vals[j, t] = -2
         h = _hash(k0, k1, kw)
         keys[j, 0] = k0
         keys[j, 1] = k1
@@ -184,7 +218,7 @@ def _node_block(states, r0, b, ks, sl, meta, tree, t, vals, keys, hashes, new, i
     # pass 2: probe, and insert in row order
     for j in range(b):
         new[j] = False
-        if vals[j, t] < 0:
+        if vals[j, t] != -2:
             continue
         k0 = keys[j, 0]
         k1 = keys[j, 1]
@@ -219,7 +253,8 @@ def _node_block(states, r0, b, ks, sl, meta, tree, t, vals, keys, hashes, new, i
 
 @njit(cache=True, nogil=True)
 def _rows_kernel(states, start, rkeys, rslots, ikeys, islots, meta, tree, out_idx, out_new,
-                 insert, vals, keys, hashes, new):  # pragma: no cover - compiled
+                 insert, vals, keys, hashes, new, parents, pnodes, srcs):
+    # pragma: no cover - compiled
     ntab = tree.shape[0]
     root = ntab - 1
     n = states.shape[0]
@@ -232,9 +267,9 @@ def _rows_kernel(states, start, rkeys, rslots, ikeys, islots, meta, tree, out_id
                     return np.int64(r)
         for t in range(root):
             _node_block(states, r, b, ikeys, islots, meta, tree, t, vals, keys, hashes, new,
-                        insert)
+                        insert, parents, pnodes, srcs)
         _node_block(states, r, b, rkeys, rslots, meta, tree, root, vals, keys, hashes, new,
-                    insert)
+                    insert, parents, pnodes, srcs)
         for j in range(b):
             out_idx[r + j] = vals[j, root]
             if insert:
@@ -245,16 +280,16 @@ def _rows_kernel(states, start, rkeys, rslots, ikeys, islots, meta, tree, out_id
 
 @njit(cache=True, nogil=True)
 def insert_rows(states, start, rkeys, rslots, ikeys, islots, meta, tree, out_idx, out_new,
-                vals, keys, hashes, new):  # pragma: no cover - compiled
+                vals, keys, hashes, new, parents, pnodes, srcs):  # pragma: no cover - compiled
     return _rows_kernel(states, start, rkeys, rslots, ikeys, islots, meta, tree, out_idx,
-                        out_new, True, vals, keys, hashes, new)
+                        out_new, True, vals, keys, hashes, new, parents, pnodes, srcs)
 
 
 @njit(cache=True, nogil=True)
 def lookup_rows(states, rkeys, rslots, ikeys, islots, meta, tree, out_idx, vals, keys, hashes,
                 new):  # pragma: no cover - compiled
     _rows_kernel(states, 0, rkeys, rslots, ikeys, islots, meta, tree, out_idx, new, False,
-                 vals, keys, hashes, new)
+                 vals, keys, hashes, new, states[:0], vals[:0], out_idx[:0])
 
 
 @njit(cache=True, nogil=True)
@@ -267,18 +302,21 @@ def insert_row(row, rkeys, rslots, ikeys, islots, meta, tree):  # pragma: no cov
     hashes = np.empty(BLOCK, np.uint64)
     bnew = np.empty(BLOCK, np.bool_)
     if _rows_kernel(rows, 0, rkeys, rslots, ikeys, islots, meta, tree, idx, new, True, vals,
-                    keys, hashes, bnew) == 0:
+                    keys, hashes, bnew, rows[:0], vals[:0], idx[:0]) == 0:
         return np.int64(-1), False
     return idx[0], new[0]
 
 
 @njit(cache=True, nogil=True)
-def _decode(lo, idx, n, rkeys, ikeys, meta, tree, out, vals):  # pragma: no cover - compiled
-    """out[j] = state lo + j, or state idx[j] if idx is not empty (j < n).
-    Reverse post-order visits every node before its children, so one pass
-    over the nodes decodes a state (vals: a value per node)."""
+def _decode(lo, idx, n, rkeys, ikeys, meta, tree, out, vals, nodes):
+    # pragma: no cover - compiled
+    """out[j] = state lo + j, or state idx[j] if idx is not empty (j < n),
+    and, if nodes is not empty, nodes[j, t] = its entry index in each
+    table t (the root's: the state's index). Reverse post-order visits every node before its children, so
+    one pass over the nodes decodes a state (vals: a value per node)."""
     root = tree.shape[0] - 1
     use_idx = idx.shape[0] > 0
+    keep = nodes.shape[0] > 0
     for j in range(n):
         i = idx[j] if use_idx else lo + j
         for t in range(root, -1, -1):
@@ -299,16 +337,22 @@ def _decode(lo, idx, n, rkeys, ikeys, meta, tree, out, vals):  # pragma: no cove
                 else:
                     c = -1 - c
                     out[j, c >> 1] |= v << np.uint64(32 * (c & 1))
+        if keep:
+            for t in range(root):
+                nodes[j, t] = vals[t]
+            nodes[j, root] = i
 
 
 @njit(cache=True, nogil=True)
-def decode_range(lo, hi, rkeys, ikeys, meta, tree, out, vals):  # pragma: no cover - compiled
-    _decode(lo, vals[:0], hi - lo, rkeys, ikeys, meta, tree, out, vals)
+def decode_range(lo, hi, rkeys, ikeys, meta, tree, out, vals, nodes):
+    # pragma: no cover - compiled
+    _decode(lo, vals[:0], hi - lo, rkeys, ikeys, meta, tree, out, vals, nodes)
 
 
 @njit(cache=True, nogil=True)
-def decode_indices(idx, rkeys, ikeys, meta, tree, out, vals):  # pragma: no cover - compiled
-    _decode(0, idx, idx.shape[0], rkeys, ikeys, meta, tree, out, vals)
+def decode_indices(idx, rkeys, ikeys, meta, tree, out, vals, nodes):
+    # pragma: no cover - compiled
+    _decode(0, idx, idx.shape[0], rkeys, ikeys, meta, tree, out, vals, nodes)
 
 
 @njit(cache=True, nogil=True)
@@ -352,10 +396,10 @@ def _part_of(key, parts):  # pragma: no cover - compiled
 
 
 @njit(cache=True, nogil=True)
-def inner_rows(states, ikeys, islots, meta, tree, t, vals, insert, lm, keys, hashes, new):
-    # pragma: no cover - compiled
+def inner_rows(states, ikeys, islots, meta, tree, t, vals, insert, lm, keys, hashes, new,
+               parents, pnodes, srcs):  # pragma: no cover - compiled
     """Inner table t's part of every row: vals[r, t] as _node_block gives
-    it (the children's columns filled in). Counts are kept in a private
+    it (the children's columns filled in; parents as there). Counts are kept in a private
     copy of meta (lm, of meta's shape) and written back to row t alone, so
     that threads working on other tables share no cache line of counts."""
     for i in range(meta.shape[0]):
@@ -365,20 +409,24 @@ def inner_rows(states, ikeys, islots, meta, tree, t, vals, insert, lm, keys, has
     for r0 in range(0, n, BLOCK):
         b = min(BLOCK, n - r0)
         _node_block(states, r0, b, ikeys, islots, lm, tree, t, vals[r0:r0 + b], keys, hashes,
-                    new, insert)
+                    new, insert, parents, pnodes, srcs)
     meta[t, COUNT] = lm[t, COUNT]
 
 
 @njit(cache=True, nogil=True)
-def route_keys(states, vals, tree, parts, lo, hi, rk, pid, counts):
+def route_keys(states, vals, tree, parts, lo, hi, rk, pid, counts, parents, pnodes, srcs):
     # pragma: no cover - compiled
     """Rows lo..hi-1's root keys into rk and partitions into pid, and how
-    many rows go to each partition into counts (zeroed, parts + 1: the last
-    counts rows with an absent part, a lookup's, which have no key). Chunks
-    of the batch are routed at once, each on a thread."""
+    many rows go to each partition into counts (zeroed, parts + 2). Group
+    `parts` is the rows with an absent part (a lookup's), which have no
+    key; group parts + 1 the rows whose key is their parent's (parents as
+    in _node_block: a successor equal to its source state), with the
+    parent's index in rk instead of the key. Chunks of the batch are routed
+    at once, each on a thread."""
     root = tree.shape[0] - 1
     a = tree[root, PART0]
     c = tree[root, PART0 + 1]
+    use_parents = srcs.shape[0] > 0
     for r in range(lo, hi):
         x0 = _child(states, vals, r, r, a)
         x1 = _child(states, vals, r, r, c)
@@ -388,6 +436,12 @@ def route_keys(states, vals, tree, parts, lo, hi, rk, pid, counts):
         else:
             k = np.uint64(x0) | (np.uint64(x1) << _S32)
             p = _part_of(k, parts)
+            if use_parents:
+                q = srcs[r]
+                if (_child(parents, pnodes, q, q, a) == x0
+                        and _child(parents, pnodes, q, q, c) == x1):
+                    k = np.uint64(pnodes[q, root])
+                    p = parts + 1
         rk[r] = k
         pid[r] = p
         counts[p] += 1
