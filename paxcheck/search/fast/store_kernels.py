@@ -215,6 +215,26 @@ def _node_block(states, r0, b, ks, sl, meta, tree, t, vals, keys, hashes, new, i
         hashes[j] = h
         if big:
             _prefetch(sl, soff + _home(h, nslots))
+    # pass 1b, for a table out of cache: with the home slots in, prefetch
+    # the key of each row's first tag match, so that the probes' key reads
+    # (a duplicate's match) overlap too
+    if big:
+        for j in range(b):
+            if vals[j, t] != -2:
+                continue
+            h = hashes[j]
+            tag = (h << bits) & himask
+            pos = _home(h, nslots)
+            while True:
+                v = np.uint64(sl[soff + pos])
+                if v == _ZERO:
+                    break
+                if (v & himask) == tag:
+                    _prefetch(ks, koff + (np.int64(v & lomask) - 1) * kw)
+                    break
+                pos += 1
+                if pos == nslots:
+                    pos = 0
     # pass 2: probe, and insert in row order
     for j in range(b):
         new[j] = False
@@ -487,6 +507,23 @@ def insert_part(order, lo, hi, p, before, rk, rkeys, rslots, meta, pmeta, slotpo
             hashes[j] = h
             if big:
                 _prefetch(rslots, soff + _home(h, nslots))
+        if big:   # the keys of the first tag matches, as in _node_block
+            for j in range(b):
+                h = hashes[j]
+                tag = (h << bits) & himask
+                pos = _home(h, nslots)
+                while True:
+                    v = np.uint64(rslots[soff + pos])
+                    if v == _ZERO:
+                        break
+                    if (v & himask) == tag:
+                        e = np.int64(v & lomask) - 1
+                        if e < before:
+                            _prefetch(rkeys, e)
+                        break
+                    pos += 1
+                    if pos == nslots:
+                        pos = 0
         for j in range(b):
             at = r0 + j
             r = order[at]
