@@ -35,9 +35,17 @@ SPIN's COLLAPSE mode). Nothing is lossy: every state is stored exactly.
   offsets (numba reads arrays out of a tuple only with reference counting
   on every access; flat arrays avoid that).
 * Batches are processed BLOCK rows at a time, node by node: one pass
-  computes the keys and prefetches the home slots of the big tables, a
-  second probes (and inserts, in row order). The root lives in DRAM, and
-  this way a block's cache misses overlap instead of coming one by one.
+  computes the keys and prefetches the home slots of the big tables, then
+  (big tables only) one prefetches the key of each row's first tag match,
+  and a last one probes (and inserts, in row order). The root lives in
+  DRAM, and this way a block's cache misses overlap instead of coming one
+  by one, a duplicate's key read included.
+* An insert may say where its rows come from (`Parents`: the decoded
+  states a batch of successors was generated from, with their entries in
+  every table, `get_with_nodes`). A node whose key in a row is its
+  parent's takes the parent's entry without a probe, and a row equal to
+  its parent takes the parent's index; successors change a few chunks of
+  a state, so most of their subtrees are their parents'.
 
 Memory: the root costs 8 bytes of key plus 4/load bytes of slot per state,
 the other tables typically a byte or so more; `_KEY_GROWTH`, `_SLOT_GROWTH`
