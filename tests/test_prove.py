@@ -138,7 +138,6 @@ def test_flexible_paxos_proved_for_every_size():
     assert {o.verdict for o in res.obligations} == {"proved"}
 
 
-@pytest.mark.slow   # nearly 3 minutes; the small-instance proof below runs by default
 def test_multi_paxos_proved_for_every_size():
     # issue 5: every slot's recovery is its own step, with the highest report
     # as a witness (a "highest report per reported slot" does not exist in
@@ -315,3 +314,31 @@ def test_minimizing_a_cti_leaves_no_scope_behind() -> None:
         p = [z3.Const(f"p{i}", backend.enc.sorts["proc"]) for i in range(3)]
         solver.add(z3.Distinct(*p))
         assert solver.check() == z3.sat
+
+
+def test_luby_sequence() -> None:
+    from paxcheck.smt.prove import _luby
+    # Luby, Sinclair and Zuckerman's sequence: each block of 2^k - 1 terms
+    # is the previous block twice, then 2^(k-1)
+    assert [_luby(i) for i in range(1, 32)] == [
+        1, 1, 2, 1, 1, 2, 4, 1, 1, 2, 1, 1, 2, 4, 8,
+        1, 1, 2, 1, 1, 2, 4, 1, 1, 2, 1, 1, 2, 4, 8, 16]
+
+
+def test_a_hint_core_keeps_what_the_proof_needs_and_the_goal() -> None:
+    import z3
+
+    from paxcheck.smt.prove import _shrunk
+    from paxcheck.smt.resources import Meter, isolated
+    with isolated():
+        x, y = z3.Bools("x y")
+        p, q, r, s = (z3.Bool(f"assume!{n}") for n in "pqrs")
+        solver = z3.Solver()
+        # p and q together are contradictory; r and s are irrelevant
+        solver.add(z3.Implies(p, x), z3.Implies(q, z3.Not(x)), z3.Implies(r, y), z3.Implies(s, y))
+        meter = Meter(10_000_000)
+        assert meter.check(solver, p, q, r, s) == z3.unsat
+        # handed the whole set as its core: s goes, p and q are needed, and
+        # r stays as the goal's own invariant
+        assert _shrunk(solver, [p, q, r, s], "assume!r", meter) == {"p", "q", "r"}
+        assert meter.check(solver, p, q) == z3.unsat

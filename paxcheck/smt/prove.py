@@ -269,37 +269,48 @@ class _GroundBackend(_Backend):
         return inst, pre_s, self.enc.read_state(model, post) if post is not None else None, args
 
 
-# The portfolio's first slice, in Z3 units: about what Z3 spends in a second
-# on these queries (benchmarks/prove_analysis.md); slices double from there.
-_SLICE = 4_000_000
+# The portfolio's unit of work, in Z3 units: the runs' slices are this times
+# Luby's sequence (1 1 2 1 1 2 4 ...). About a quarter of a second of Z3 on
+# these queries (benchmarks/prove_analysis.md).
+_SLICE = 1_000_000
 # the first try of an EPR obligation, on its action's shared solver
-_FRAME_SLICE = _SLICE // 8
+_FRAME_SLICE = _SLICE // 2
+
+
+def _luby(i: int) -> int:
+    """The i-th term (from 1) of Luby's sequence 1 1 2 1 1 2 4 1 1 2 1 1 2 4 8 ..."""
+    k = i.bit_length()
+    while i != (1 << k) - 1:       # i is not at the end of a block 2^k - 1
+        i -= (1 << (k - 1)) - 1    # the same position in the previous block
+        k = i.bit_length()
+    return 1 << (k - 1)
 
 
 def _check(formulas: list, meter: Meter, units: int) -> tuple[z3.CheckSatResult, z3.Solver | None]:
-    """A small portfolio within `units` of the meter: Z3's effort to a proof
-    outside EPR varies by orders of magnitude with its random seed, so many
-    short runs (E-matching alone, then with model-based instantiation; new
-    seeds, doubling slices) beat one long run. Slices are Z3 units, not
+    """A portfolio of restarts within `units` of the meter. Outside EPR,
+    what Z3 spends on one query is heavy-tailed in its random seed: on
+    Paxos' hardest obligation half the seeds settle it within 2M units and
+    a third not within 20M. Runs with new seeds whose slices follow Luby's
+    sequence are within a logarithmic factor of the best fixed slice for
+    any such distribution, without knowing it; doubling slices bet on the
+    tail instead. Runs alternate E-matching alone and model-based
+    instantiation (which only it can answer sat). Slices are Z3 units, not
     seconds, so the run that answers is the same on any machine."""
     start = meter.used
-    slice_u, seed = _SLICE, 0
     last: z3.Solver | None = None
-    while True:
-        for mbqi in (False, True):
-            left = units - (meter.used - start)
-            if left <= 0 or meter.exhausted():
-                return z3.unknown, last
-            solver = z3.Solver()
-            solver.set("smt.mbqi", mbqi)
-            solver.set("random_seed", seed)
-            solver.add(*formulas)
-            res = meter.check(solver, units=min(slice_u, left))
-            last = solver
-            if res != z3.unknown:
-                return res, solver
-            seed += 1
-        slice_u *= 2
+    for i in itertools.count():
+        left = units - (meter.used - start)
+        if left <= 0 or meter.exhausted():
+            return z3.unknown, last
+        solver = z3.Solver()
+        solver.set("smt.mbqi", i % 2 == 1)
+        solver.set("random_seed", i)
+        solver.add(*formulas)
+        res = meter.check(solver, units=min(_SLICE * _luby(i + 1), left))
+        last = solver
+        if res != z3.unknown:
+            return res, solver
+    raise AssertionError("unreachable")
 
 
 class _Frame:
@@ -419,14 +430,8 @@ def _bounded_hint(spec: ir.Spec, step: _BoundedStep, prop: ir.Property, invs: li
         solver.add(step.goal(prop))
         res = meter.check(solver, *step.lits)
         if res == z3.unsat:
-            # shrink the core: each assumption dropped is one quantified
-            # formula fewer for the unbounded query
-            core = list(solver.unsat_core())
-            for lit in list(core):
-                trial = [c for c in core if not c.eq(lit)]
-                if meter.check(solver, *trial) == z3.unsat:
-                    core = trial
-            return "core", {str(c).split("!", 1)[1] for c in core}
+            return "core", _shrunk(solver, list(solver.unsat_core()), f"assume!{prop.name}",
+                                   meter)
         if res != z3.sat:
             return None
         found = step
@@ -446,6 +451,41 @@ def _bounded_hint(spec: ir.Spec, step: _BoundedStep, prop: ir.Property, invs: li
         return "cti", found.read(prop)
     finally:
         solver.pop()
+
+
+# what a trial drop of an assumption from the hint's core may spend, as
+# fractions of what the first check of the hint spent: the first pass
+# settles the assumptions the proof needs (a model shows it, and models of
+# the small instance are cheap), the second tries the others once more
+_DROP_PASSES = (0.05, 1.0)
+
+
+def _shrunk(solver: z3.Solver, core: list, own: str, meter: Meter) -> set[str]:
+    """The invariants of an unsat core worth assuming in the unbounded
+    query: each one dropped is one quantified formula fewer there. A drop
+    is kept when the rest is still unsat, and the rest's own core then
+    replaces it (often several at once). The goal's own invariant is never
+    dropped: the unbounded query assumes it anyway. Proving the rest unsat
+    on the small instance can cost many times the first check (fewer
+    assumptions prune less), so each trial has a cap: a trial out of units
+    keeps its assumption, which costs the unbounded query little, where
+    finishing every trial cost more than the proof."""
+    first = max(meter.used, 100_000)
+    pending = [c for c in core if str(c) != own]
+    for fraction in _DROP_PASSES:
+        later = []
+        for lit in pending:
+            if not any(c.eq(lit) for c in core):
+                continue   # gone with an earlier drop's core
+            trial = [c for c in core if not c.eq(lit)]
+            res = meter.check(solver, *trial, units=max(10_000, int(first * fraction)))
+            if res == z3.unsat:
+                sub = solver.unsat_core()
+                core = [c for c in trial if any(c.eq(x) for x in sub) or str(c) == own]
+            elif res == z3.unknown:
+                later.append(lit)
+        pending = later
+    return {str(c).split("!", 1)[1] for c in core}
 
 
 def _size(e: ir.Expr) -> int:
