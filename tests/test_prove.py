@@ -342,3 +342,33 @@ def test_a_hint_core_keeps_what_the_proof_needs_and_the_goal() -> None:
         # r stays as the goal's own invariant
         assert _shrunk(solver, [p, q, r, s], "assume!r", meter) == {"p", "q", "r"}
         assert meter.check(solver, p, q) == z3.unsat
+
+
+def test_a_disjunctive_guard_is_proved_case_by_case() -> None:
+    from paxcheck.lang import ir
+    from paxcheck.smt.prove import _cases
+    spec = load_spec(ROOT / "specs" / "paxos.pax")
+    accept = next(a for a in spec.actions if a.name == "accept")
+    # accept's quorum guard: exists q. promised & (free branch | recovery branch)
+    free, recovery = _cases(accept)
+    guard = [i for i, st in enumerate(accept.body)
+             if isinstance(st, ir.Require) and isinstance(st.cond, ir.Quant)
+             and st.cond.kind == "exists"][0]
+    for case in (free, recovery):
+        assert case.name == accept.name and case.params == accept.params
+        assert case.body[:guard] == accept.body[:guard]
+        assert case.body[guard + 1:] == accept.body[guard + 1:]
+        cond = case.body[guard].cond
+        assert isinstance(cond, ir.Quant) and cond.kind == "exists"
+        assert isinstance(cond.body, ir.And) and not isinstance(cond.body.args[1], ir.Or)
+    orig = accept.body[guard].cond
+    assert isinstance(orig, ir.Quant) and isinstance(orig.body, ir.And)
+    branches = orig.body.args[1]
+    assert isinstance(branches, ir.Or)
+    assert [c.body[guard].cond.body.args[1] for c in (free, recovery)] == list(branches.args)
+    # an action without a disjunctive guard is its own only case
+    promise = next(a for a in spec.actions if a.name == "promise")
+    assert _cases(promise) == [promise]
+    # one obligation per action and property, as without cases
+    res = prove(spec, only=("accept -> proposals_safe",))
+    assert [(o.name, o.verdict) for o in res.obligations] == [("accept -> proposals_safe", "proved")]

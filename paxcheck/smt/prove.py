@@ -6,6 +6,7 @@ property to hold on every step from a state satisfying them. Unbounded
 (finite encoding). `proved` only on `unsat` of every obligation."""
 from __future__ import annotations
 
+import dataclasses
 import itertools
 import time
 from dataclasses import dataclass, field
@@ -488,6 +489,58 @@ def _shrunk(solver: z3.Solver, core: list, own: str, meter: Meter) -> set[str]:
     return {str(c).split("!", 1)[1] for c in core}
 
 
+_MAX_CASES = 8
+
+
+def _cases(action: ir.Action) -> list[ir.Action]:
+    """The action as cases whose union is its behaviours: a guard that is a
+    disjunction (under conjunctions and existentials) becomes one case per
+    disjunct, up to _MAX_CASES cases. Each case's steps are steps of the
+    action (its guard implies the action's), so a CTI of a case is one of
+    the action, and the action is proved when every case is."""
+    for i, st in enumerate(action.body):
+        if isinstance(st, ir.Require):
+            alts = _disjuncts(st.cond)
+            if len(alts) > 1:
+                out: list[ir.Action] = []
+                for alt in alts:
+                    body = action.body[:i] + (ir.Require(alt, st.span),) + action.body[i + 1:]
+                    out += _cases(dataclasses.replace(action, body=body))
+                return out if len(out) <= _MAX_CASES else [action]
+    return [action]
+
+
+def _disjuncts(e: ir.Expr) -> list[ir.Expr]:
+    """e as a disjunction, pushed out through conjunctions and existentials
+    ((exists x. A | B) is (exists x. A) | (exists x. B)); [e] if it is none."""
+    if isinstance(e, ir.Or):
+        return [d for a in e.args for d in _disjuncts(a)]
+    if isinstance(e, ir.Quant) and e.kind == "exists":
+        return [dataclasses.replace(e, body=d) for d in _disjuncts(e.body)]
+    if isinstance(e, ir.And):
+        for i, a in enumerate(e.args):
+            alts = _disjuncts(a)
+            if len(alts) > 1:
+                return [dataclasses.replace(e, args=e.args[:i] + (d,) + e.args[i + 1:])
+                        for d in alts]
+    return [e]
+
+
+def _merged(cases: list[Obligation]) -> Obligation:
+    """One obligation from its cases': a CTI if one has one, unknown if one
+    is, else proved; the seconds of all of them, and the units of their one
+    meter (each case's count includes the cases before it)."""
+    if len(cases) == 1:
+        return cases[0]
+    order = {"cti": 0, "unknown": 1, "proved": 2}
+    worst = min(cases, key=lambda o: order.get(o.verdict, 1))
+    not_epr = [o for o in cases if not o.epr]
+    return dataclasses.replace(
+        worst, epr=not not_epr,
+        epr_reason=(not_epr[0] if not_epr else cases[0]).epr_reason,
+        seconds=sum(o.seconds for o in cases), units=max(o.units for o in cases))
+
+
 def _size(e: ir.Expr) -> int:
     from paxcheck.lang.walk import subexprs
     return sum(1 for _ in subexprs(e))
@@ -666,7 +719,8 @@ def _prove(spec: ir.Spec, instance: Instance | None, rlimit: int, timeout: float
     # same Z3 terms) by its obligations
     for action in spec.actions:
         writes = _writes(action.body)
-        step = None
+        found: dict[str, list[Obligation]] = {}
+        todo = []
         for p in invs + trans:
             name = f"{action.name} -> {p.name}"
             if only is not None and name not in only:
@@ -674,33 +728,59 @@ def _prove(spec: ir.Spec, instance: Instance | None, rlimit: int, timeout: float
             if not p.two_state and not (_reads(spec, p.formula) & writes):
                 # the action changes nothing the invariant reads, and the
                 # invariant is assumed in the pre-state: it holds after
-                result.obligations.append(Obligation(
+                found[name] = [Obligation(
                     name, "consecution", p.name, action.name, True, "frame",
-                    "proved", "unchanged: the action writes nothing it reads"))
-                continue
-            if step is None:
-                pre, cons = backend.fresh("pre")
-                env, pcons = backend.params(action, "arg")
-                assume = [(q, enc.ev(q.formula, {}, pre)) for q in invs]
-                ex = enc.execute(action.body, env, pre)
-                step = cons + pcons + ex.constraints
-                frame = _Frame(bg + step + [f for _, f in assume])
-            goal = b_not(enc.ev(p.formula, {}, ex.state, pre=pre))
-            ob = Obligation(name, "transition" if p.two_state else "consecution", p.name, action.name)
-            if instance is None:
-                ob.epr, ob.epr_reason = epr.is_epr(bg + step + [goal] + [f for _, f in assume])
-            hint = None
-            h0 = time.monotonic()
-            meter = Meter(rlimit, deadline)
-            if instance is None and not ob.epr and not meter.out_of_time():
-                share = meter.share(0.25)
-                if bounded is None:
-                    bounded = _BoundedStep(spec, {s.name: _HINT_SIZE for s in spec.sorts}, invs,
-                                           True)
-                hint = _bounded_hint(spec, bounded.act(action), p, invs, share, minimize)
-                meter.absorb(share)
-            run(ob, step, goal, assume, pre, ex.state, env, action, meter, frame,
-                hint, time.monotonic() - h0)
+                    "proved", "unchanged: the action writes nothing it reads")]
+            else:
+                todo.append(p)
+        cases = [action]
+        meters: dict[str, Meter] = {}
+        k = 0
+        while k < len(cases):
+            case = cases[k]
+            k += 1
+            step = None
+            for p in todo:
+                name = f"{action.name} -> {p.name}"
+                if step is None:
+                    pre, cons = backend.fresh("pre")
+                    env, pcons = backend.params(case, "arg")
+                    assume = [(q, enc.ev(q.formula, {}, pre)) for q in invs]
+                    ex = enc.execute(case.body, env, pre)
+                    step = cons + pcons + ex.constraints
+                    if case is action and instance is None and len(cases) == 1:
+                        split = _cases(action)
+                        if len(split) > 1 and not epr.is_epr(bg + step + [f for _, f in assume])[0]:
+                            # outside EPR, Z3 proves each case of a disjunctive
+                            # guard on its own far more cheaply than their union
+                            cases = split
+                            k = 0
+                            break
+                    frame = _Frame(bg + step + [f for _, f in assume])
+                goal = b_not(enc.ev(p.formula, {}, ex.state, pre=pre))
+                ob = Obligation(name, "transition" if p.two_state else "consecution", p.name,
+                                action.name)
+                if instance is None:
+                    ob.epr, ob.epr_reason = epr.is_epr(bg + step + [goal] + [f for _, f in assume])
+                hint = None
+                h0 = time.monotonic()
+                # the cases of an obligation draw on one budget
+                meter = meters.setdefault(name, Meter(rlimit, deadline))
+                if instance is None and not ob.epr and not meter.out_of_time():
+                    share = meter.share(0.25)
+                    if bounded is None:
+                        bounded = _BoundedStep(spec, {s.name: _HINT_SIZE for s in spec.sorts}, invs,
+                                               True)
+                    hint = _bounded_hint(spec, bounded.act(case), p, invs, share, minimize)
+                    meter.absorb(share)
+                run(ob, step, goal, assume, pre, ex.state, env, case, meter, frame,
+                    hint, time.monotonic() - h0)
+                if result.obligations and result.obligations[-1] is ob:
+                    found.setdefault(name, []).append(result.obligations.pop())
+        for p in invs + trans:
+            name = f"{action.name} -> {p.name}"
+            if name in found:
+                result.obligations.append(_merged(found[name]))
     return result
 
 
