@@ -372,3 +372,21 @@ def test_a_disjunctive_guard_is_proved_case_by_case() -> None:
     # one obligation per action and property, as without cases
     res = prove(spec, only=("accept -> proposals_safe",))
     assert [(o.name, o.verdict) for o in res.obligations] == [("accept -> proposals_safe", "proved")]
+
+
+def test_an_obligation_its_own_invariant_settles_is_proved_from_it_alone() -> None:
+    import z3
+
+    from paxcheck.smt.prove import _from_own
+    from paxcheck.smt.resources import Meter, isolated
+    with isolated():
+        x = z3.Bool("x")
+        assert _from_own([x, z3.Not(x)], Meter(1_000_000))
+        assert _from_own([False], Meter(1_000_000))
+        assert not _from_own([x], Meter(1_000_000))   # satisfiable: not a proof
+        S = z3.DeclareSort("S")
+        r = z3.Function("r", S, z3.BoolSort())
+        y = z3.Const("y", S)
+        c = z3.Const("c", S)
+        # a quantified invariant instantiated by E-matching
+        assert _from_own([z3.ForAll([y], r(y)), z3.Not(r(c))], Meter(1_000_000))
