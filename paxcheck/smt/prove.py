@@ -623,13 +623,10 @@ def _prove(spec: ir.Spec, instance: Instance | None, rlimit: int, timeout: float
 
     def run(ob: Obligation, step: list, goal, assumptions: list[tuple[ir.Property, Any]], pre,
             post, env, action, meter: Meter, frame: _Frame | None = None,
-            hint: tuple[str, Any] | None = None, hint_seconds: float = 0.0) -> None:
-        if only is not None and ob.name not in only:
-            return
+            hint: tuple[str, Any] | None = None, hint_seconds: float = 0.0) -> Obligation:
         if meter.out_of_time():  # the run's safety net: nothing more is encoded
             ob.verdict, ob.reason = "unknown", meter.why()
-            result.obligations.append(ob)
-            return
+            return ob
         query = [q for q in step + [goal] if q is not True]
         if instance is not None:  # quantifiers expanded: a ground, decidable query
             ob.epr, ob.epr_reason = True, "finite instance"
@@ -666,16 +663,14 @@ def _prove(spec: ir.Spec, instance: Instance | None, rlimit: int, timeout: float
                 if res == z3.unsat:
                     ob.verdict = "proved"
                 ob.seconds, ob.units = time.monotonic() - t0, meter.used
-                result.obligations.append(ob)
-                return
+                return ob
         if hint is not None:
             verdict, found = hint
             if verdict == "cti":
                 ob.verdict, ob.cti = "cti", found
                 ob.reason = "found on a bounded instance"
                 ob.seconds, ob.units = time.monotonic() - t0, meter.used
-                result.obligations.append(ob)
-                return
+                return ob
             if verdict == "core":
                 chosen += [(p, f) for p, f in assumptions if p.name in found and (p, f) not in chosen]
         while True:
@@ -721,7 +716,7 @@ def _prove(spec: ir.Spec, instance: Instance | None, rlimit: int, timeout: float
             ob.verdict = "unknown"
             ob.reason = meter.why() or (solver.reason_unknown() if solver is not None else "")
         ob.seconds, ob.units = time.monotonic() - t0, meter.used
-        result.obligations.append(ob)
+        return ob
 
     enc = backend.enc
     # initiation
@@ -729,10 +724,12 @@ def _prove(spec: ir.Spec, instance: Instance | None, rlimit: int, timeout: float
     ex = enc.execute(spec.init, {}, start)
     frame = _Frame(bg + cons + ex.constraints)
     for p in invs:
+        if only is not None and f"init -> {p.name}" not in only:
+            continue
         goal = b_not(enc.ev(p.formula, {}, ex.state))
-        run(Obligation(f"init -> {p.name}", "initiation", p.name, None),
-            cons + ex.constraints, goal, [], None, ex.state, {}, None, Meter(rlimit, deadline),
-            frame)
+        result.obligations.append(run(
+            Obligation(f"init -> {p.name}", "initiation", p.name, None), cons + ex.constraints,
+            goal, [], None, ex.state, {}, None, Meter(rlimit, deadline), frame))
     bounded: _BoundedStep | None = None   # the hints' instance, built when first needed
     # consecution and two-state properties: per action, the pre-state, the
     # step and the assumed invariants are encoded once, and shared (as the
@@ -753,55 +750,52 @@ def _prove(spec: ir.Spec, instance: Instance | None, rlimit: int, timeout: float
                     "proved", "unchanged: the action writes nothing it reads")]
             else:
                 todo.append(p)
-        cases = [action]
-        meters: dict[str, Meter] = {}
-        k = 0
-        while k < len(cases):
-            case = cases[k]
-            k += 1
-            step = None
-            for p in todo:
-                name = f"{action.name} -> {p.name}"
-                if step is None:
-                    pre, cons = backend.fresh("pre")
-                    env, pcons = backend.params(case, "arg")
-                    assume = [(q, enc.ev(q.formula, {}, pre)) for q in invs]
-                    ex = enc.execute(case.body, env, pre)
-                    step = cons + pcons + ex.constraints
-                    if case is action and instance is None and len(cases) == 1:
-                        split = _cases(action)
-                        if len(split) > 1 and not epr.is_epr(bg + step + [f for _, f in assume])[0]:
-                            # outside EPR, Z3 proves each case of a disjunctive
-                            # guard on its own far more cheaply than their union
-                            cases = split
-                            k = 0
-                            break
-                    frame = _Frame(bg + step + [f for _, f in assume])
-                goal = b_not(enc.ev(p.formula, {}, ex.state, pre=pre))
-                ob = Obligation(name, "transition" if p.two_state else "consecution", p.name,
-                                action.name)
-                if instance is None:
-                    ob.epr, ob.epr_reason = epr.is_epr(bg + step + [goal] + [f for _, f in assume])
-                hint = None
-                h0 = time.monotonic()
-                # the cases of an obligation draw on one budget
-                meter = meters.setdefault(name, Meter(rlimit, deadline))
-                if instance is None and not ob.epr and _from_own(
-                        bg + step + [goal] + [f for q, f in assume if q.name == p.name], meter):
-                    ob.verdict, ob.seconds, ob.units = "proved", time.monotonic() - h0, meter.used
-                    found.setdefault(name, []).append(ob)
-                    continue
-                if instance is None and not ob.epr and not meter.out_of_time():
-                    share = meter.share(0.25)
-                    if bounded is None:
-                        bounded = _BoundedStep(spec, {s.name: _HINT_SIZE for s in spec.sorts}, invs,
-                                               True)
-                    hint = _bounded_hint(spec, bounded.act(case), p, invs, share, minimize)
-                    meter.absorb(share)
-                run(ob, step, goal, assume, pre, ex.state, env, case, meter, frame,
-                    hint, time.monotonic() - h0)
-                if result.obligations and result.obligations[-1] is ob:
-                    found.setdefault(name, []).append(result.obligations.pop())
+        if todo:
+            def encoding(case: ir.Action):
+                pre, cons = backend.fresh("pre")
+                env, pcons = backend.params(case, "arg")
+                assume = [(q, enc.ev(q.formula, {}, pre)) for q in invs]
+                ex = enc.execute(case.body, env, pre)
+                return pre, env, assume, ex, cons + pcons + ex.constraints
+
+            whole = encoding(action)
+            cases = [action]
+            if instance is None:
+                split = _cases(action)
+                if len(split) > 1 and not epr.is_epr(bg + whole[4] + [f for _, f in whole[2]])[0]:
+                    # outside EPR, Z3 proves each case of a disjunctive guard
+                    # on its own far more cheaply than their union
+                    cases = split
+            meters: dict[str, Meter] = {}   # the cases of an obligation draw on one budget
+            for case in cases:
+                pre, env, assume, ex, step = whole if case is action else encoding(case)
+                frame = _Frame(bg + step + [f for _, f in assume])
+                for p in todo:
+                    name = f"{action.name} -> {p.name}"
+                    goal = b_not(enc.ev(p.formula, {}, ex.state, pre=pre))
+                    ob = Obligation(name, "transition" if p.two_state else "consecution", p.name,
+                                    action.name)
+                    if instance is None:
+                        ob.epr, ob.epr_reason = epr.is_epr(bg + step + [goal]
+                                                           + [f for _, f in assume])
+                    hint = None
+                    h0 = time.monotonic()
+                    meter = meters.setdefault(name, Meter(rlimit, deadline))
+                    if instance is None and not ob.epr and _from_own(
+                            bg + step + [goal] + [f for q, f in assume if q.name == p.name], meter):
+                        ob.verdict, ob.seconds, ob.units = "proved", time.monotonic() - h0, meter.used
+                        found.setdefault(name, []).append(ob)
+                        continue
+                    if instance is None and not ob.epr and not meter.out_of_time():
+                        share = meter.share(0.25)
+                        if bounded is None:
+                            bounded = _BoundedStep(spec, {s.name: _HINT_SIZE for s in spec.sorts},
+                                                   invs, True)
+                        hint = _bounded_hint(spec, bounded.act(case), p, invs, share, minimize)
+                        meter.absorb(share)
+                    found.setdefault(name, []).append(run(
+                        ob, step, goal, assume, pre, ex.state, env, case, meter, frame,
+                        hint, time.monotonic() - h0))
         for p in invs + trans:
             name = f"{action.name} -> {p.name}"
             if name in found:
