@@ -256,6 +256,52 @@ def test_paxos_proposals_safe_is_mined_from_two_ballots(tmp_path: Path) -> None:
             in texts)
 
 
+def test_a_promise_reports_the_last_vote_mined_with_projections(tmp_path: Path) -> None:
+    """Paxos' "no vote between a promise's reported ballot and its own"
+    needs four literals and, spelt with every argument, six variables; with
+    projections (`one_b(n, b, mb, _)`) it is a clause of four variables.
+    Every clause mined holds on every state (vectorized truth of its
+    printed formula), a projection is only ever a premise, so every
+    candidate is universal, and without projections the fact is not
+    found."""
+    from paxcheck.budget import Limits
+    from paxcheck.infer import candidates as C
+    from paxcheck.infer.atoms import Template, atoms, is_projection
+    from paxcheck.infer.samples import explore
+    from paxcheck.infer.vector import holds
+    from paxcheck.lang.walk import subexprs
+    model = tmp_path / "paxos_b3.toml"
+    model.write_text(f'spec = "{ROOT / "specs/paxos.pax"}"\n[sorts]\nnode = 3\nvalue = 2\n'
+                     'ballot = 3\n[immutable]\nmember = "majority"\n')
+    m = load_model(model)
+    ex = explore(m.instances[0], (), Limits())
+    assert ex.sample is not None
+    # mined from 20,000 states evenly spaced, each clause checked on 1,000
+    # others (every state is quick for the mining, slow for 1,700 clauses
+    # of up to seven variables)
+    from paxcheck.infer.mine import _sub
+    other = _sub(ex.sample, np.arange(7, ex.sample.count, ex.sample.count // 1_000))
+    tmpl = Template.of(m.spec, {"node": 1, "ballot": 3})
+    projected = [a for a in atoms(m.spec, tmpl, projections=True) if is_projection(a.formula)]
+    assert "exists one_b_3: value?. one_b(n, b1, b2, one_b_3)" in {a.key for a in projected}
+    mined = C.mine(m.spec, [ex.sample], tmpl, 4, 20_000)
+    texts = {show(c.formula()) for c in mined.kept}
+    fact = ("forall n: node, b1, b2, b3: ballot, v1: value?, v2: value. "
+            "!(b1 < b2 & b3 < b1 & one_b(n, b2, b3, v1) & two_b(n, b1, v2))")
+    assert fact in texts
+    for c in mined.kept:
+        f = c.formula()
+        assert not any(isinstance(x, ir.Quant) and x.kind == "exists" for x in subexprs(f))
+        assert holds(f, other).all(), show(f)
+    monkeypatch_free = C.atoms
+    try:
+        C.atoms = lambda spec, t, projections=False: monkeypatch_free(spec, t)  # type: ignore
+        plain = {show(c.formula()) for c in C.mine(m.spec, [ex.sample], tmpl, 4, 20_000).kept}
+    finally:
+        C.atoms = monkeypatch_free  # type: ignore
+    assert fact not in plain and len(plain) < len(texts)
+
+
 def test_existential_mining_over_instances_of_different_sizes(tmp_path: Path) -> None:
     """Samples with 3 and 4 nodes (the existential's sort) derive their
     atoms apart and are mined together: proposals_safe is still found, and

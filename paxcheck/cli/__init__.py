@@ -226,6 +226,9 @@ def _add_infer_parser(sub) -> None:
                    help="variables per candidate at most (default 5)")
     i.add_argument("--max-literals", type=positive_int, default=3, metavar="N",
                    help="literals per candidate clause at most (default 3)")
+    i.add_argument("--long-vars", type=non_negative_int, default=4, metavar="N",
+                   help="templates of at most N variables get one literal more "
+                        "(default 4; 0: none)")
     i.add_argument("--max-states", type=positive_int, default=20_000, metavar="N",
                    help="states read per instance and template (evenly spaced; default 20,000)")
     i.add_argument("--wide-states", type=non_negative_int, default=3_000_000, metavar="N",

@@ -72,7 +72,8 @@ def cmd_infer(args: argparse.Namespace) -> int:
     spec = load_spec(args.spec)
     models = _models(args, spec)
     settings = Settings(args.max_vars, args.max_literals, args.max_states, args.rlimit,
-                        args.timeout, not args.ignore_invariants, args.wide_states)
+                        args.timeout, not args.ignore_invariants, args.wide_states,
+                        long_vars=args.long_vars)
     res = infer(spec, models, settings,
                 say=lambda s: print(f"  ... {s}", file=sys.stderr, flush=True))
     if args.out and res.verdict is Verdict.PROVED:

@@ -7,7 +7,15 @@ Atoms are relation applications, and comparisons of terms of one sort
 variable, `none`, an immutable individual, or a function applied to
 variables (or `none` at an option parameter). Nested applications are
 left out: the specs' invariants compare functions of variables, and every
-level of nesting multiplies the atoms."""
+level of nesting multiplies the atoms.
+
+A *projection* is a mutable relation with some arguments left free,
+`exists mv: value?. one_b(n, b, mb, mv)` ("n promised b reporting mb"):
+as a premise it is a universally quantified variable that occurs once,
+which a template would otherwise have to spend a variable on. Paxos'
+"a promise reports the acceptor's last vote" is
+`one_b(n, b, mb, _) & two_b(n, b2, _) & b2 < b -> !(mb < b2)`: four
+variables with projections, six without."""
 from __future__ import annotations
 
 import itertools
@@ -99,8 +107,9 @@ def text(e: ir.Expr) -> str:
     return show(e)
 
 
-def atoms(spec: ir.Spec, tmpl: Template) -> list[Atom]:
-    """Every atom of the template, in a fixed order."""
+def atoms(spec: ir.Spec, tmpl: Template, projections: bool = False) -> list[Atom]:
+    """Every atom of the template, in a fixed order; with `projections`,
+    the projections (after every other atom)."""
     formulas: list[ir.Expr] = []
     terms: dict[str, list[ir.Expr]] = {s.name: [] for s in spec.sorts}
     for v in tmpl.vars:
@@ -127,7 +136,36 @@ def atoms(spec: ir.Spec, tmpl: Template) -> list[Atom]:
         if tmpl.vars and u == 0 and not _mutable(spec, f):
             continue    # about immutables alone, with no variable: a fact of the instance
         out.append(Atom(f, u, text(f)))
+    if projections:
+        out += [Atom(f, _uses(tmpl, f), text(f)) for f in _projections(spec, tmpl)]
     return out
+
+
+def _projections(spec: ir.Spec, tmpl: Template) -> list[ir.Quant]:
+    """`exists x. R(..., x, ...)` for each mutable relation and proper
+    subset of its positions left free, the others as in `_apps`; only
+    those that read a template variable (without one, it is a fact about
+    the state as a whole, which the full application has too)."""
+    out = []
+    for sym in spec.symbols:
+        if not (sym.is_relation and sym.mutable and len(sym.params) >= 2):
+            continue
+        k = len(sym.params)
+        for free in itertools.chain.from_iterable(
+                itertools.combinations(range(k), r) for r in range(1, k)):
+            binders = tuple(ir.Binder(f"{sym.name}_{i}", p) for i, p in enumerate(sym.params)
+                            if i in free)
+            choices = [[ir.Var(f"{sym.name}_{i}", p)] if i in free else _arg_choices(tmpl, p)
+                       for i, p in enumerate(sym.params)]
+            for args in itertools.product(*choices):
+                app = ir.App(sym.name, tuple(args), sym.result)
+                if _uses(tmpl, app):
+                    out.append(ir.Quant("exists", binders, app))
+    return out
+
+
+def is_projection(f: ir.Expr) -> bool:
+    return isinstance(f, ir.Quant) and f.kind == "exists" and isinstance(f.body, ir.App)
 
 
 def equal(t1: ir.Expr, t2: ir.Expr) -> ir.Cmp:
@@ -162,6 +200,15 @@ def _formula(f: ir.Expr, sample: Sample, grid: Grid, states: slice) -> np.ndarra
     n = sample.count if states == slice(None) else len(range(*states.indices(sample.count)))
     if isinstance(f, ir.App):
         return np.broadcast_to(_lookup(f, sample, grid, states).astype(bool), (n, grid.size))
+    if is_projection(f):
+        assert isinstance(f, ir.Quant) and isinstance(f.body, ir.App)
+        out: np.ndarray | None = None
+        for vals in itertools.product(*(range(sample.dims(b.sort)) for b in f.binders)):
+            r = _lookup(f.body, sample, grid, states,
+                        {b.name: v for b, v in zip(f.binders, vals)}).astype(bool)
+            out = r if out is None else out | r
+        assert out is not None
+        return np.broadcast_to(out, (n, grid.size))
     assert isinstance(f, ir.Cmp)
     option = _option(f.left) or _option(f.right)
     a = _term(f.left, sample, grid, states, option)
@@ -188,13 +235,18 @@ def _term(t: ir.Expr, sample: Sample, grid: Grid, states: slice, option: bool) -
     return raw
 
 
-def _lookup(app: ir.App, sample: Sample, grid: Grid, states: slice) -> np.ndarray:
+def _lookup(app: ir.App, sample: Sample, grid: Grid, states: slice,
+            fixed: dict[str, int] | None = None) -> np.ndarray:
+    """The symbol's array at the arguments; `fixed` gives the array index
+    of a projection's free arguments."""
     arr = sample.arrays[app.symbol]
     sym = sample.inst.spec.symbol_map[app.symbol]
     idx: list[Any] = [states if sym.mutable else slice(None)]
     for a, p in zip(app.args, sym.params):
         if isinstance(a, ir.NoneLit):
             idx.append(np.zeros(grid.size, np.int64))
+        elif fixed and isinstance(a, ir.Var) and a.name in fixed:
+            idx.append(np.full(grid.size, fixed[a.name], np.int64))
         else:
             assert isinstance(a, ir.Var)
             idx.append(grid.index[a.name] + int(p.option))

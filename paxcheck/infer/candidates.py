@@ -14,7 +14,18 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from paxcheck.infer.atoms import Atom, Guard, Template, TVar, atoms, equal, guard_atom, stems_unique, text
+from paxcheck.infer.atoms import (
+    Atom,
+    Guard,
+    Template,
+    TVar,
+    atoms,
+    equal,
+    guard_atom,
+    is_projection,
+    stems_unique,
+    text,
+)
 from paxcheck.infer.mine import distinct_rows, exists_rows, minimal_clauses
 from paxcheck.infer.samples import Sample
 from paxcheck.lang import ir
@@ -32,8 +43,26 @@ class Clause:
         return len(self.literals)
 
     def formula(self) -> ir.Expr:
-        """`forall vars. a & b -> c | d`: negative literals as the premise."""
-        neg = [a.formula for a, pos in self.literals if not pos]
+        """`forall vars. a & b -> c | d`: negative literals as the premise,
+        a projection's free arguments among the variables (a premise
+        `exists x. R(x)` is `forall x. !R(x) | ...`)."""
+        binders = list(self.template.binders())
+        taken = {b.name for b in binders}
+        stems = {v.sort: v.name.rstrip("0123456789") for v in self.template.vars}
+        neg: list[ir.Expr] = []
+        for a, positive in self.literals:
+            if positive:
+                continue
+            f = a.formula
+            if is_projection(f):
+                assert isinstance(f, ir.Quant) and isinstance(f.body, ir.App)
+                names = {}
+                for b in f.binders:
+                    names[b.name] = _fresh(stems.get(b.sort.name, b.sort.name[0]), taken)
+                    taken.add(names[b.name])
+                    binders.append(ir.Binder(names[b.name], b.sort))
+                f = _rename(f.body, names)
+            neg.append(f)
         pos = [a.formula for a, p in self.literals if p]
         body: ir.Expr
         if not neg:
@@ -42,8 +71,14 @@ class Clause:
             body = ir.Not(_and(neg)) if len(neg) > 1 else ir.Not(neg[0])
         else:
             body = ir.Implies(_and(neg), _or(pos))
-        binders = self.template.binders()
-        return ir.Quant("forall", binders, body) if binders else body
+        return ir.Quant("forall", tuple(binders), body) if binders else body
+
+
+def _fresh(stem: str, taken: set[str]) -> str:
+    i = 1
+    while f"{stem}{i}" in taken:
+        i += 1
+    return f"{stem}{i}"
 
 
 def _and(xs: list[ir.Expr]) -> ir.Expr:
@@ -93,12 +128,23 @@ def default_per_sort(spec: ir.Spec, cap: int = 3) -> dict[str, int]:
 
 def mine(spec: ir.Spec, samples: list[Sample], tmpl: Template, max_literals: int,
          max_states: int | None) -> Mined:
-    ats = atoms(spec, tmpl)
+    ats = atoms(spec, tmpl, projections=True)
     rows = distinct_rows(samples, tmpl, ats, max_states)
-    found, complete = minimal_clauses(rows, max_literals)
+    found, complete = minimal_clauses(rows, max_literals, _premise_only(ats))
     kept: dict[tuple[int, ...], Clause] = {}
     _keep(tmpl, ats, found, kept)
     return Mined(tmpl, len(ats), len(rows), len(found), tuple(kept.values()), complete)
+
+
+def _premise_only(ats: list[Atom]) -> np.ndarray:
+    """The cube literals the walk may take (a cube negates its clause): a
+    projection only negated in the clause, as a premise (asserted, it
+    would be an existential), so only true in the cube."""
+    allowed = np.ones(2 * len(ats), bool)
+    for i, a in enumerate(ats):
+        if is_projection(a.formula):
+            allowed[2 * i] = False
+    return allowed
 
 
 def _keep(tmpl: Template, ats: list[Atom], found: list[tuple[int, ...]],

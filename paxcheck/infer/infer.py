@@ -60,6 +60,13 @@ class Settings:
     wide_states: int = 3_000_000
     # of those, the deepest kept, which a chosen candidate must hold on
     wide_keep: int = 500_000
+    # templates of at most this many variables get one literal more: the
+    # clauses of a template grow with its atoms to the power of the
+    # literals, and its atoms with its variables, so a small template
+    # affords a fourth literal (Paxos' "a promise reports the last vote",
+    # `one_b(n, b, mb, _) & two_b(n, b2, _) & mb < b2 -> !(b2 < b)`, has
+    # four literals over four variables)
+    long_vars: int = 4
 
 
 @dataclass
@@ -271,7 +278,8 @@ def mine_candidates(spec: ir.Spec, samples: list[Sample], settings: Settings, ou
         if time.monotonic() - shown > 10:
             shown = time.monotonic()
             say(f"mining template {i + 1} of {len(runs)}: {len(found):,} candidates so far")
-        m = (C.mine(spec, samples, tmpl, settings.max_literals, settings.max_states)
+        lits = settings.max_literals + (len(tmpl.vars) <= settings.long_vars)
+        m = (C.mine(spec, samples, tmpl, lits, settings.max_states)
              if guard is None else
              C.mine_exists(spec, samples, tmpl, guard, settings.max_literals,
                            settings.max_states))

@@ -280,9 +280,12 @@ class _Search:
                               if undecided else f"prove: {proof.status}")
                 return
             for ob in ctis:
-                # a member, or a transition property (proved, never dropped)
+                # a member, or a transition property (proved, never dropped);
+                # neither: a member that a CTI before this one dropped
                 c = next((m for m in self.members if m.name == ob.property),
-                         None) or self.spec.property_map[ob.property]
+                         None) or self.spec.property_map.get(ob.property)
+                if c is None:
+                    continue
                 assert ob.cti is not None
                 if (c in self.members or c.two_state) and _still_cti(ob.cti, self.members) \
                         and not self._block(c, ob.cti, f"not preserved by {ob.action}"):
