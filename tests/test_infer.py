@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from paxcheck.config.model import load_model
+from paxcheck.config.model import Model, load_model
 from paxcheck.infer.houdini import houdini, support
 from paxcheck.infer.infer import Settings, infer, without_invariants
 from paxcheck.infer.mine import minimal_clauses
@@ -234,6 +234,14 @@ def test_the_wider_instance_and_its_deepest_states() -> None:
             assert np.array_equal(arr[400:], last.sample.arrays[name])
 
 
+def _paxos_model(tmp_path: Path, nodes: int = 3, ballots: int = 2) -> Model:
+    """Basic Paxos with majority quorums, 2 values, and these sizes."""
+    model = tmp_path / f"paxos_n{nodes}_b{ballots}.toml"
+    model.write_text(f'spec = "{ROOT / "specs/paxos.pax"}"\n[sorts]\nnode = {nodes}\n'
+                     f'value = 2\nballot = {ballots}\n[immutable]\nmember = "majority"\n')
+    return load_model(model)
+
+
 def test_paxos_proposals_safe_is_mined_from_two_ballots(tmp_path: Path) -> None:
     """The heart of Paxos' proof, an existential invariant: every quorum has
     a member that moved past ballot b2 without voting v2 there, once a
@@ -242,10 +250,7 @@ def test_paxos_proposals_safe_is_mined_from_two_ballots(tmp_path: Path) -> None:
     from paxcheck.infer.atoms import Template, guards
     from paxcheck.infer.candidates import mine_exists
     from paxcheck.infer.samples import explore
-    model = tmp_path / "paxos_b2.toml"
-    model.write_text(f'spec = "{ROOT / "specs/paxos.pax"}"\n[sorts]\nnode = 3\nvalue = 2\n'
-                     'ballot = 2\n[immutable]\nmember = "majority"\n')
-    m = load_model(model)
+    m = _paxos_model(tmp_path)
     ex = explore(m.instances[0], (), Limits())
     assert ex.sample is not None
     tmpl = Template.of(m.spec, {"ballot": 2, "value": 2, "quorum": 1})
@@ -270,10 +275,7 @@ def test_a_promise_reports_the_last_vote_mined_with_projections(tmp_path: Path) 
     from paxcheck.infer.samples import explore
     from paxcheck.infer.vector import holds
     from paxcheck.lang.walk import subexprs
-    model = tmp_path / "paxos_b3.toml"
-    model.write_text(f'spec = "{ROOT / "specs/paxos.pax"}"\n[sorts]\nnode = 3\nvalue = 2\n'
-                     'ballot = 3\n[immutable]\nmember = "majority"\n')
-    m = load_model(model)
+    m = _paxos_model(tmp_path, ballots=3)
     ex = explore(m.instances[0], (), Limits())
     assert ex.sample is not None
     # mined from 20,000 states evenly spaced, each clause checked on 1,000
@@ -313,10 +315,7 @@ def test_existential_mining_over_instances_of_different_sizes(tmp_path: Path) ->
     from paxcheck.infer.vector import holds
     smps = []
     for n in (3, 4):
-        model = tmp_path / f"paxos_n{n}.toml"
-        model.write_text(f'spec = "{ROOT / "specs/paxos.pax"}"\n[sorts]\nnode = {n}\n'
-                         'value = 2\nballot = 2\n[immutable]\nmember = "majority"\n')
-        m = load_model(model)
+        m = _paxos_model(tmp_path, nodes=n)
         ex = explore(m.instances[0], (), Limits(max_states=3_000))
         assert ex.sample is not None
         smps.append(ex.sample)
@@ -396,10 +395,7 @@ def test_vectorized_truth_equals_the_reference_evaluator_state_by_state(tmp_path
             "exists b: ballot, n: node, q: quorum. member(n, q) & one_b(n, b, none, none)",
         ]))
     spec = load_spec_text(text, "paxos.pax")
-    model = tmp_path / "paxos_b2.toml"
-    model.write_text(f'spec = "{ROOT}/specs/paxos.pax"\n[sorts]\nnode = 3\nvalue = 2\n'
-                     'ballot = 2\n[immutable]\nmember = "majority"\n')
-    (inst,) = load_model(model).instances
+    (inst,) = _paxos_model(tmp_path).instances
     inst = dataclasses.replace(inst, spec=spec)
     g = ground(inst)
     col = _Collect()
