@@ -157,6 +157,30 @@ def test_lockserv_from_mypyvy_without_its_invariants() -> None:
     assert "forall n1, n2: node. grant_msg(n1) & grant_msg(n2) -> n1 = n2" in res.text
 
 
+def test_mining_on_two_workers_gives_one_worker_candidates(tmp_path: Path) -> None:
+    """Templates mined on forked workers come back in template order: the
+    same candidates, names, order and counts as one process, on a spec
+    with existential (quorum) templates as well as universal ones."""
+    import dataclasses
+
+    from paxcheck.budget import Limits
+    from paxcheck.infer.infer import Inference, mine_candidates
+    from paxcheck.infer.samples import explore
+    m = _paxos_model(tmp_path, nodes=2, ballots=2)
+    spec = load_spec_text(without_invariants(Path(m.spec.file).read_text(), m.spec), m.spec.file)
+    ex = explore(dataclasses.replace(m.instances[0], spec=spec), (), Limits())
+    assert ex.sample is not None
+    runs = []
+    for workers in (1, 2):
+        out = Inference(spec)
+        found = mine_candidates(spec, [ex.sample], Settings(max_vars=3, workers=workers), out)
+        runs.append(([(p.name, show(p.formula)) for p in found], out.templates, out.mined))
+    assert runs[0] == runs[1]
+    names, templates, mined = runs[0]
+    assert templates > 10 and len(names) > 50 and mined >= len(names)
+    assert any("exists" in text for _, text in names)
+
+
 def test_without_invariants_cuts_each_declaration_whole() -> None:
     spec = load_spec(ROOT / "specs/paxos.pax")
     text = without_invariants((ROOT / "specs/paxos.pax").read_text(), spec)

@@ -7,7 +7,6 @@ the cache (ci/cache.py) and the pytest plugin read."""
 from __future__ import annotations
 
 import hashlib
-import multiprocessing
 import os
 import time
 from collections.abc import Callable, Sequence
@@ -20,6 +19,7 @@ from paxcheck.ci.project import Item
 from paxcheck.config.expect import Expectation
 from paxcheck.errors import PaxError, Span
 from paxcheck.outcome import Verdict
+from paxcheck.parallel import fork_context
 
 
 @dataclass
@@ -323,9 +323,7 @@ def run_all(items: Sequence[Item], root: Path, jobs: int,
         for i in todo:
             finish(i, run_item(items[i], root))
     else:
-        methods = multiprocessing.get_all_start_methods()
-        ctx = multiprocessing.get_context("fork" if "fork" in methods else None)
-        with ProcessPoolExecutor(min(jobs, len(todo)), mp_context=ctx) as pool:
+        with ProcessPoolExecutor(min(jobs, len(todo)), mp_context=fork_context()) as pool:
             futures = {pool.submit(_worker, (items[i], str(root))): i for i in todo}
             from concurrent.futures import as_completed
             for f in as_completed(futures):

@@ -226,6 +226,9 @@ def _add_infer_parser(sub) -> None:
                    help="variables per candidate at most (default 5)")
     i.add_argument("--max-literals", type=positive_int, default=3, metavar="N",
                    help="literals per candidate clause at most (default 3)")
+    i.add_argument("--workers", type=positive_int, metavar="N",
+                   help="processes that mine candidates (default: every core; the "
+                        "candidates are the same for any N)")
     i.add_argument("--long-vars", type=non_negative_int, default=4, metavar="N",
                    help="templates of at most N variables get one literal more "
                         "(default 4; 0: none)")

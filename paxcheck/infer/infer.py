@@ -22,8 +22,9 @@ with that counterexample and the set chosen so far."""
 from __future__ import annotations
 
 import dataclasses
+import multiprocessing
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 
 from paxcheck.budget import DEFAULT_RLIMIT, Limits, StopReason
@@ -38,6 +39,7 @@ from paxcheck.lang import ir
 from paxcheck.lang.show import show
 from paxcheck.lang.typecheck import load_spec_text
 from paxcheck.outcome import Verdict
+from paxcheck.parallel import default_workers, fork_context, ignore_interrupt
 from paxcheck.semantics.evaluate import Evaluator
 from paxcheck.smt.prove import CTI, ProofResult, prove
 from paxcheck.traces import trace as T
@@ -67,6 +69,8 @@ class Settings:
     # `one_b(n, b, mb, _) & two_b(n, b2, _) & mb < b2 -> !(b2 < b)`, has
     # four literals over four variables)
     long_vars: int = 4
+    # processes that mine templates (0: every core)
+    workers: int = 0
 
 
 @dataclass
@@ -261,9 +265,10 @@ def mine_candidates(spec: ir.Spec, samples: list[Sample], settings: Settings, ou
                     say: Callable[[str], None] = lambda _: None) -> list[ir.Property]:
     """Stage 2: the candidates, deduplicated by their text (named c1, c2,
     ...), mined from every template; `out` gets the templates' and
-    clauses' counts."""
+    clauses' counts. Templates are mined apart, on `settings.workers`
+    processes; their results are taken in template order, so the
+    candidates, their names and their order do not depend on how many."""
     per = C.default_per_sort(spec)
-    found: dict[str, ir.Property] = {}
     runs: list[tuple[Template, Guard | None]] = [
         (t, None) for t in C.templates(spec, settings.max_vars, per)]
     for g in guards(spec):
@@ -271,26 +276,109 @@ def mine_candidates(spec: ir.Spec, samples: list[Sample], settings: Settings, ou
         # "every quorum has a member such that ..." about ballots and values
         runs += [(t, g) for t in C.templates(spec, settings.max_vars, per)
                  if t.counts().get(g.zsort) == 1 and g.sort not in t.counts()]
-    shown = time.monotonic()
-    for i, (tmpl, guard) in enumerate(runs):
-        if deadline is not None and time.monotonic() > deadline:
+    found: dict[str, ir.Property] = {}
+    for mined in _mine_all(_Mining(spec, samples, runs, settings, deadline),
+                           settings.workers or default_workers(), say):
+        if mined is None:       # the deadline passed before this template
             break
-        if time.monotonic() - shown > 10:
-            shown = time.monotonic()
-            say(f"mining template {i + 1} of {len(runs)}: {len(found):,} candidates so far")
-        lits = settings.max_literals + (len(tmpl.vars) <= settings.long_vars)
-        m = (C.mine(spec, samples, tmpl, lits, settings.max_states)
-             if guard is None else
-             C.mine_exists(spec, samples, tmpl, guard, settings.max_literals,
-                           settings.max_states))
+        clauses, formulas = mined
         out.templates += 1
-        out.mined += m.clauses
-        for clause in m.kept:
-            f = clause.formula()
+        out.mined += clauses
+        for f in formulas:
             key = show(f)
             if key not in found:
                 found[key] = ir.Property(f"c{len(found) + 1}", "invariant", f)
     return list(found.values())
+
+
+@dataclass(frozen=True)
+class _Mining:
+    """What every template's mining reads: forked workers inherit it."""
+    spec: ir.Spec
+    samples: list[Sample]
+    runs: list[tuple[Template, Guard | None]]
+    settings: Settings
+    deadline: float | None
+
+    def literals(self, i: int) -> int:
+        tmpl, guard = self.runs[i]
+        st = self.settings
+        return st.max_literals + (guard is None and len(tmpl.vars) <= st.long_vars)
+
+    def cost(self, i: int) -> tuple[int, int, bool]:
+        """What orders templates by their mining time, roughly: the walk
+        grows with the atoms (so the variables) to the power of the
+        literals, and an existential template mines once per guard
+        variable."""
+        tmpl, guard = self.runs[i]
+        return self.literals(i), len(tmpl.vars), guard is not None
+
+    def one(self, i: int) -> tuple[int, list[ir.Expr]] | None:
+        """Template `i`'s minimal clauses counted and its candidates'
+        formulas; None once the deadline has passed (the monotonic clock
+        is the machine's, the same in every process)."""
+        if self.deadline is not None and time.monotonic() > self.deadline:
+            return None
+        tmpl, guard = self.runs[i]
+        st = self.settings
+        m = (C.mine(self.spec, self.samples, tmpl, self.literals(i), st.max_states)
+             if guard is None else
+             C.mine_exists(self.spec, self.samples, tmpl, guard, st.max_literals, st.max_states))
+        return m.clauses, [c.formula() for c in m.kept]
+
+
+_job: _Mining | None = None     # a worker's share of the parent's memory
+
+
+def _start_worker(job: _Mining) -> None:
+    global _job
+    ignore_interrupt()
+    _job = job
+
+
+def _mine_indexed(i: int) -> tuple[int, tuple[int, list[ir.Expr]] | None]:
+    assert _job is not None
+    return i, _job.one(i)
+
+
+def _mine_all(job: _Mining, workers: int, say: Callable[[str], None]
+              ) -> Iterator[tuple[int, list[ir.Expr]] | None]:
+    """Each template's result, in template order, saying every 10 s how
+    many are done. With more than one worker, the templates are handed
+    out one at a time, costliest first (their costs differ by orders of
+    magnitude, and the costliest come last in template order, which would
+    leave one worker finishing them alone); leaving the loop early, or
+    Ctrl-C, terminates the workers."""
+    n = len(job.runs)
+    shown = time.monotonic()
+
+    def progress(done: int) -> None:
+        nonlocal shown
+        if time.monotonic() - shown >= 10:
+            shown = time.monotonic()
+            say(f"mining templates: {done} of {n} done")
+
+    if workers <= 1 or n <= 1:
+        for i in range(n):
+            progress(i)
+            yield job.one(i)
+        return
+    order = sorted(range(n), key=job.cost, reverse=True)
+    done: dict[int, tuple[int, list[ir.Expr]] | None] = {}
+    finished = 0
+    with fork_context().Pool(min(workers, n), _start_worker, (job,)) as pool:
+        results = pool.imap_unordered(_mine_indexed, order, chunksize=1)
+        for i in range(n):
+            while i not in done:
+                try:
+                    j, r = results.next(timeout=1.0)
+                except multiprocessing.TimeoutError:
+                    progress(finished)
+                    continue
+                done[j] = r
+                finished += 1
+                progress(finished)
+            yield done.pop(i)
 
 
 def _named(spec: ir.Spec, props: list[ir.Property]) -> list[ir.Property]:

@@ -45,7 +45,6 @@ from __future__ import annotations
 
 import dataclasses
 import difflib
-import multiprocessing
 import os
 import re
 import sys
@@ -60,6 +59,7 @@ from paxcheck.errors import PaxError, Span, read_input
 from paxcheck.ground.ground import GroundInstance, ground
 from paxcheck.lang import ir
 from paxcheck.lang.typecheck import load_spec_text
+from paxcheck.parallel import fork_context
 from paxcheck.search.api import Checks, Limits, RunResult, run
 from paxcheck.search.python import PythonKernel
 from paxcheck.tools.coverage import action_coverage
@@ -700,9 +700,7 @@ def run_mutants(spec_path: str | Path, model_path: str | Path, budget: Budget = 
             if progress:
                 progress(done, len(jobs))
     else:
-        methods = multiprocessing.get_all_start_methods()
-        ctx = multiprocessing.get_context("fork" if "fork" in methods else None)
-        with ctx.Pool(report.workers, _init_worker,
+        with fork_context().Pool(report.workers, _init_worker,
                       (model, budget, spec, original_states, engine,
                        frozenset(original.fired))) as pool:
             for mid, res in pool.imap_unordered(_check_mutant, jobs):

@@ -16,7 +16,6 @@ parent the Python engine records."""
 from __future__ import annotations
 
 import bisect
-import os
 import sys
 import time
 from collections.abc import Callable
@@ -28,6 +27,7 @@ import numpy as np
 
 from paxcheck import budget
 from paxcheck.ground.ground import GroundInstance
+from paxcheck.parallel import default_workers
 from paxcheck.search.api import (
     Checks,
     Limits,
@@ -71,13 +71,6 @@ def to_words(s: int, nwords: int) -> list[int]:
 def from_words(row: np.ndarray) -> int:
     """A row of 64-bit words back to the packed state."""
     return sum((int(w) & _M64) << (64 * k) for k, w in enumerate(row))
-
-
-def default_workers() -> int:
-    try:
-        return max(1, len(os.sched_getaffinity(0)))
-    except AttributeError:  # pragma: no cover - not Linux
-        return max(1, os.cpu_count() or 1)
 
 
 @dataclass
