@@ -397,17 +397,21 @@ def test_literal_bits_across_atom_blocks() -> None:
 
 
 # ---- vectorized evaluation --------------------------------------------------
-def test_vectorized_truth_equals_the_reference_evaluator_state_by_state(tmp_path) -> None:
+def test_vectorized_truth_equals_the_reference_evaluator_state_by_state(tmp_path,
+                                                                       monkeypatch) -> None:
     """Every property of Paxos (quantifiers, definitions, options, order)
     and a set of formulas false on some states, on every reachable state
     of a 2-ballot instance: `holds` gives what the reference evaluator
-    gives, state by state."""
+    gives, state by state, and `everywhere` (which stops at the first
+    block with a false) whether it gives it on all of them, also with
+    blocks of a few states."""
     import dataclasses
 
     from paxcheck.budget import Limits
     from paxcheck.ground.ground import ground
+    from paxcheck.infer import vector
     from paxcheck.infer.samples import _Collect, decode
-    from paxcheck.infer.vector import holds
+    from paxcheck.infer.vector import everywhere, holds
     from paxcheck.search.api import Checks, run
     from paxcheck.semantics.evaluate import Evaluator
     text = (ROOT / "specs/paxos.pax").read_text() + "".join(
@@ -434,7 +438,12 @@ def test_vectorized_truth_equals_the_reference_evaluator_state_by_state(tmp_path
     falsified = 0
     for p in props:
         want = np.array([bool(ev.eval(p.formula, {}, s)) for s in states])
-        assert (holds(p.formula, smp)[picked] == want).all(), p.name
+        truth = holds(p.formula, smp)
+        assert (truth[picked] == want).all(), p.name
+        assert everywhere(p.formula, smp) == bool(truth.all()), p.name
+        with monkeypatch.context() as mp:
+            mp.setattr(vector, "_CHUNK", 1 << 12)
+            assert everywhere(p.formula, smp) == bool(truth.all()), p.name
         falsified += int(not want.all())
     assert falsified >= 4     # the probes discriminate
 

@@ -34,7 +34,7 @@ import z3
 
 from paxcheck.infer.houdini import _size, _Step, _truth
 from paxcheck.infer.samples import Sample
-from paxcheck.infer.vector import holds
+from paxcheck.infer.vector import everywhere
 from paxcheck.lang import ir
 from paxcheck.lang.show import show
 from paxcheck.lang.walk import subexprs
@@ -209,7 +209,7 @@ class _Search:
         truth = _truth(cti, self.rest)
         for cand in [p for p in self.rest if not truth[p.name][0]]:
             self.rest.remove(cand)
-            false_on = next((f for f in self.filters if not holds(cand.formula, f).all()), None)
+            false_on = next((f for f in self.filters if not everywhere(cand.formula, f)), None)
             if false_on is not None:
                 where = false_on.inst.describe()
                 self.out.dropped[cand.name] = f"false on a reachable state of {where}"

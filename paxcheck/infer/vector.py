@@ -14,6 +14,7 @@ in which the reference order (`none` below every element) is integer
 order whether or not a side is of an option sort."""
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Any
 
 import numpy as np
@@ -31,14 +32,29 @@ class Unsupported(Exception):
 
 def holds(f: ir.Expr, sample: Sample) -> np.ndarray:
     """bool [states]: `f` (closed, one-state) in each state of the sample."""
+    out = np.empty(sample.count, bool)
+    for lo, r in _chunks(f, sample):
+        out[lo:lo + len(r)] = r
+    return out
+
+
+def everywhere(f: ir.Expr, sample: Sample) -> bool:
+    """Whether `f` holds in every state of the sample: `holds(...).all()`,
+    stopping at the first block of states with one where it does not (a
+    candidate false on a sample is usually false on many of its states)."""
+    return all(r.all() for _, r in _chunks(f, sample))
+
+
+def _chunks(f: ir.Expr, sample: Sample) -> Iterator[tuple[int, np.ndarray]]:
+    """`f`'s truth in each state, a block of states at a time (so the
+    arrays of one block of assignments fit in memory): the block's first
+    index and its truth values."""
     width = max(1, _width(f, sample))
     per = max(1, _CHUNK // width)
-    out = np.empty(sample.count, bool)
     for lo in range(0, sample.count, per):
         sel = np.arange(lo, min(sample.count, lo + per))
         r = _Eval(sample, sel).formula(f, {})
-        out[lo:lo + len(sel)] = np.broadcast_to(r, (len(sel),))
-    return out
+        yield lo, np.broadcast_to(r, (len(sel),))
 
 
 def _width(f: ir.Expr, sample: Sample) -> int:
