@@ -2,7 +2,7 @@
 specs whose hand-written invariants are known, each from its safety
 properties alone.
 
-    python benchmarks/bench_infer.py [--timeout S] [SPEC ...]
+    python benchmarks/bench_infer.py [--timeout S] [--workers N] [SPEC ...]
 
 Prints per spec: the verdict, seconds by stage, reachable states read,
 minimal clauses mined, candidates kept, those strengthening chose, Z3 queries,
@@ -28,6 +28,8 @@ def main() -> None:
     ap.add_argument("specs", nargs="*", default=SPECS)
     ap.add_argument("--timeout", type=float, default=1800.0)
     ap.add_argument("--max-states", type=int, default=20_000)
+    ap.add_argument("--workers", type=int, default=0,
+                    help="processes that mine (default: every core)")
     args = ap.parse_args()
     print(f"{'spec':32} {'verdict':8} {'wall s':>8} {'states':>9} {'mined':>8} "
           f"{'cands':>6} {'chosen':>6} {'queries':>8} {'invs':>5}  stages")
@@ -35,7 +37,8 @@ def main() -> None:
         t0 = time.perf_counter()
         proc = subprocess.run([sys.executable, "-m", "paxcheck", "infer", spec,
                                "--ignore-invariants", "--json", "--timeout", str(args.timeout),
-                               "--max-states", str(args.max_states)],
+                               "--max-states", str(args.max_states)]
+                              + (["--workers", str(args.workers)] if args.workers else []),
                               cwd=ROOT, capture_output=True, text=True)
         wall = time.perf_counter() - t0
         try:
