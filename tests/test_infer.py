@@ -129,6 +129,43 @@ def test_strengthening_fails_with_the_goal_cti_nothing_blocks() -> None:
     assert [p.name for p in st.kept] == ["mutual_exclusion", "free_at_start"]
 
 
+def test_an_undecided_obligation_is_asked_again_once_no_cti_is_left(monkeypatch) -> None:
+    """For every size only (no bounded levels): the first `prove` round
+    finds the goal's CTI; make its initiation obligation come back
+    undecided in that round. It is not asked while CTIs are being blocked
+    (it would spend its whole budget each time), and is asked once more
+    when a round has no CTI, under the members as they are then: proved,
+    so nothing is dropped for it and the search proves."""
+    from paxcheck.infer import strengthen as S
+    from paxcheck.smt.prove import prove as real_prove
+    asked: list[tuple[str, ...]] = []
+
+    def prove(spec, **kw):
+        asked.append(tuple(kw["only"]))
+        res = real_prove(spec, **kw)
+        if len(asked) == 1:
+            for ob in res.obligations:
+                if ob.name == "init -> mutual_exclusion":
+                    ob.verdict, ob.reason = "unknown", "made undecided by the test"
+        return res
+
+    monkeypatch.setattr(S, "LEVELS", ())
+    monkeypatch.setattr(S, "prove", prove)
+    spec, goals, pool = _mutex_pool()
+    st = strengthen(spec, goals, pool, 10_000_000)
+    assert st.failed == "" and st.proof is not None and st.proof.status == "proved"
+    target = "init -> mutual_exclusion"
+    # asked in the first round, then not while the CTIs of the next rounds
+    # were blocked (the blockers of the other strengthening test, the two
+    # that go and holder_in_crit), then alone in the last round
+    assert [i for i, only in enumerate(asked) if target in only] == [0, len(asked) - 1]
+    assert asked[-1] == (target,) and len(asked) > 3
+    assert [p.name for p in st.kept] == ["mutual_exclusion", "holder_in_crit"]
+    assert st.dropped == {"nobody_waits": "not preserved by request; no candidate blocks it",
+                          "free_at_start": "not preserved by enter; no candidate blocks it"}
+    assert st.rounds == len(asked)
+
+
 # ---- whole runs -------------------------------------------------------------
 def _run(model: str, **kw) -> object:
     m = load_model(ROOT / model)

@@ -237,6 +237,12 @@ class _Search:
         # an obligation proved stays proved while members are only added (its
         # assumptions grow); a drop may take away what one of them used
         proved: dict[str, Obligation] = {}
+        # undecided, with the members it was asked under: asked again only
+        # once a round has no CTI, and only if the members have changed
+        # since. Such an obligation spends its whole budget each time it is
+        # asked, which made most of a round's time, while the members it
+        # needs (if it is preserved at all) are still being added
+        deferred: dict[str, tuple[Obligation, frozenset[str]]] = {}
         while not self._late():
             out.rounds += 1
             before = {m.name for m in self.members}
@@ -250,18 +256,28 @@ class _Search:
             new = prove(spec, rlimit=self.rlimit,
                         timeout=max(1.0, self.deadline - time.monotonic())
                         if self.deadline else None,
-                        only=tuple(n for n in names if n not in proved))
+                        only=tuple(n for n in names if n not in proved and n not in deferred))
             proof = dataclasses.replace(new, obligations=[
-                proved[n] for n in names if n in proved] + new.obligations)
+                proved[n] for n in names if n in proved] + [
+                deferred[n][0] for n in names if n in deferred] + new.obligations)
             out.proof = proof
             self.say(f"strengthening for every size: prove with {len(self.members)} "
-                     f"invariants: {proof.status}")
+                     f"invariants: {proof.status}"
+                     + (f" ({len(deferred)} undecided asked later)" if deferred else ""))
             if proof.status == "proved":
                 return
             proved.update((ob.name, ob) for ob in new.obligations if ob.verdict == "proved")
-            ctis = [ob for ob in proof.obligations if ob.verdict == "cti" and ob.cti is not None
+            ctis = [ob for ob in new.obligations if ob.verdict == "cti" and ob.cti is not None
                     and ob.cti.pre is not None]
+            undecided_now = {ob.name: (ob, frozenset(before)) for ob in new.obligations
+                             if ob.verdict not in ("proved", "cti")}
             if not ctis:
+                stale = [n for n, (_, asked) in deferred.items() if asked != before]
+                if stale:     # the members are what they will be: ask those again
+                    for n in stale:
+                        del deferred[n]
+                    deferred.update(undecided_now)
+                    continue
                 undecided = [ob for ob in proof.obligations if ob.verdict != "proved"]
                 # a member that cannot be shown preserved within the budget
                 # goes, as in Houdini; its CTIs, if any, come back for others
@@ -274,11 +290,13 @@ class _Search:
                     self.say(f"strengthening: dropped {m.name} (undecided within the budget)")
                 if gone:
                     proved.clear()
+                    deferred.clear()
                     continue
                 out.failed = ("prove could not decide " + ", ".join(ob.name for ob in undecided[:3])
                               + (" ..." if len(undecided) > 3 else "")
                               if undecided else f"prove: {proof.status}")
                 return
+            deferred.update(undecided_now)
             for ob in ctis:
                 # a member, or a transition property (proved, never dropped);
                 # neither: a member that a CTI before this one dropped
@@ -292,6 +310,8 @@ class _Search:
                     return
             if not before <= {m.name for m in self.members}:
                 proved.clear()
+                alive = {m.name for m in self.members}
+                deferred = {n: d for n, d in deferred.items() if d[0].property in alive}
         out.failed = "timeout"
 
 
