@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 import time
 from pathlib import Path
@@ -14,6 +13,7 @@ from paxcheck.ci.runner import Outcome, run_all
 from paxcheck.cli.options import write_output
 from paxcheck.errors import PaxError
 from paxcheck.outcome import EXIT_OK, EXIT_VIOLATED
+from paxcheck.parallel import default_workers
 
 
 def load_project(args: argparse.Namespace) -> tuple[P.Project, tuple[P.Item, ...]]:
@@ -50,7 +50,7 @@ def cmd_test(args: argparse.Namespace) -> int:
         for i in items:
             print(f"{i.kind:<7} {i.name}  [{i.expect.show() if i.expect else 'model [expect]'}]")
         return EXIT_OK
-    jobs = args.jobs or os.cpu_count() or 1
+    jobs = args.jobs or default_workers()
     cache = None if args.no_cache else Cache(project.cache)
     quiet = args.json
 

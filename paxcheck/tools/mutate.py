@@ -59,7 +59,7 @@ from paxcheck.errors import PaxError, Span, read_input
 from paxcheck.ground.ground import GroundInstance, ground
 from paxcheck.lang import ir
 from paxcheck.lang.typecheck import load_spec_text
-from paxcheck.parallel import fork_context
+from paxcheck.parallel import default_workers, fork_context
 from paxcheck.search.api import Checks, Limits, RunResult, run
 from paxcheck.search.python import PythonKernel
 from paxcheck.tools.coverage import action_coverage
@@ -677,7 +677,7 @@ def run_mutants(spec_path: str | Path, model_path: str | Path, budget: Budget = 
     model = dataclasses.replace(model, spec=spec, config=config, instances=tuple(
         dataclasses.replace(i, spec=spec) for i in model.instances))
     original = check_spec(spec, model, budget, engine)
-    report = Report(str(spec_path), str(model_path), budget, workers or os.cpu_count() or 1,
+    report = Report(str(spec_path), str(model_path), budget, workers or default_workers(),
                     original, [], properties=config.properties)
     if original.status != "survived":
         what = (f"its property '{original.property}' is violated" if original.status == "killed"
