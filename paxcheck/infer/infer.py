@@ -219,27 +219,39 @@ def _stages(out: Inference, spec: ir.Spec, text: str, instances: list[tuple[str,
 
 def _wide_samples(spec: ir.Spec, instances: list[tuple[str, Instance]], checked: tuple[str, ...],
                   settings: Settings, out: Inference, say: Callable[[str], None]) -> list[Sample]:
-    """The deepest states of a wider instance than any model's: the largest
+    """The deepest states of instances wider than any model's: the largest
     instance with two more elements of each sort a quorum-intersection
-    axiom quantifies existentially (`guards`). A few elements of such a
-    sort make facts hold by accident (with three nodes, every two of them
-    are a majority), which the samples cannot refute and strengthening would
-    otherwise choose. Explored breadth first up to `wide_states`: every
-    state is reachable, so a candidate false on one is no invariant. A
-    violation here is a violation (`out` gets it)."""
-    sorts = sorted({g.sort for g in guards(spec)})
-    if not sorts or not settings.wide_states or not instances:
+    axiom quantifies existentially (`guards`), and, apart, with two more
+    of each ordered sort. A few elements of such a sort make facts hold by
+    accident, which the samples cannot refute and strengthening would
+    otherwise choose: with three nodes, every two of them are a majority;
+    with three ballots, no ballot lies strictly between two others and a
+    third (`!(b1 < b2 & max_bal(n) < b1 & b3 < max_bal(n))`). Each is
+    explored breadth first up to `wide_states`: every state is reachable,
+    so a candidate false on one is no invariant. A violation here is a
+    violation (`out` gets it)."""
+    if not settings.wide_states or not instances:
         return []
+    widenings: list[list[str]] = []
+    for sorts in (sorted({g.sort for g in guards(spec)}),
+                  sorted(s.name for s in spec.sorts if s.ordered)):
+        if sorts and sorts not in widenings:
+            widenings.append(sorts)
     path, inst = max(instances, key=lambda pi: sum(len(v) for v in pi[1].elements.values()))
-    wide = widened(path, dataclasses.replace(inst, spec=spec), sorts)
-    if wide is None:
-        return []
-    wide = dataclasses.replace(wide, spec=spec)
-    say(f"exploring {wide.describe()} (the first {settings.wide_states:,} states)")
-    smp = _explore(out, path, wide, checked,
-                   Limits(max_states=settings.wide_states, timeout=settings.timeout),
-                   keep=settings.wide_keep)
-    return [] if smp is None else [smp]
+    found: list[Sample] = []
+    for sorts in widenings:
+        wide = widened(path, dataclasses.replace(inst, spec=spec), sorts)
+        if wide is None:
+            continue
+        wide = dataclasses.replace(wide, spec=spec)
+        say(f"exploring {wide.describe()} (the first {settings.wide_states:,} states)")
+        smp = _explore(out, path, wide, checked,
+                       Limits(max_states=settings.wide_states, timeout=settings.timeout),
+                       keep=settings.wide_keep)
+        if smp is None:
+            break
+        found.append(smp)
+    return found
 
 
 def _explore(out: Inference, path: str, inst: Instance, checked: tuple[str, ...],
