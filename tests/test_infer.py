@@ -166,6 +166,59 @@ def test_an_undecided_obligation_is_asked_again_once_no_cti_is_left(monkeypatch)
     assert st.rounds == len(asked)
 
 
+
+def test_an_undecided_obligation_gets_its_cti_from_a_bounded_universe(monkeypatch) -> None:
+    """For every size only, with every CTI `prove` finds turned into an
+    undecided verdict (as Z3 leaves a query with an existential member):
+    the CTIs then come from the bounded universes asked of undecided
+    obligations, and the search ends where the bounded levels end (the
+    first strengthening test), with the bound named in what was dropped."""
+    from paxcheck.infer import strengthen as S
+    from paxcheck.smt.prove import prove as real_prove
+    rounds = 0
+
+    def prove(spec, **kw):
+        nonlocal rounds
+        rounds += 1
+        res = real_prove(spec, **kw)
+        for ob in res.obligations:
+            if ob.verdict == "cti":
+                ob.verdict, ob.reason, ob.cti = "unknown", "made undecided by the test", None
+        return res
+
+    monkeypatch.setattr(S, "LEVELS", ())
+    monkeypatch.setattr(S, "DEEPER", (2,))
+    monkeypatch.setattr(S, "prove", prove)
+    spec, goals, pool = _mutex_pool()
+    st = strengthen(spec, goals, pool, 10_000_000)
+    assert st.failed == "" and st.proof is not None and st.proof.status == "proved"
+    assert [p.name for p in st.kept] == ["mutual_exclusion", "holder_in_crit"]
+    assert st.dropped == {
+        "nobody_waits": "not preserved by request within 2 per sort; no candidate blocks it",
+        "free_at_start": "not preserved by enter within 2 per sort; no candidate blocks it"}
+    assert st.rounds == rounds
+
+
+def test_an_undecided_obligation_without_a_bounded_cti_is_dropped(monkeypatch) -> None:
+    """An obligation made undecided that is in fact preserved has no CTI
+    within the bounds either: its member goes, as in Houdini."""
+    from paxcheck.infer import strengthen as S
+    from paxcheck.smt.prove import prove as real_prove
+
+    def prove(spec, **kw):
+        res = real_prove(spec, **kw)
+        for ob in res.obligations:
+            if ob.name == "enter -> holder_in_crit":
+                ob.verdict, ob.reason = "unknown", "made undecided by the test"
+        return res
+
+    monkeypatch.setattr(S, "DEEPER", (2, 3))
+    monkeypatch.setattr(S, "prove", prove)
+    spec, goals, pool = _mutex_pool()
+    st = strengthen(spec, goals, pool, 10_000_000)
+    assert st.dropped["holder_in_crit"] == "not shown preserved within the Z3 budget"
+
+
 # ---- whole runs -------------------------------------------------------------
 def _run(model: str, **kw) -> object:
     m = load_model(ROOT / model)
@@ -293,6 +346,28 @@ def test_the_wider_instance_and_its_deepest_states() -> None:
         if name in last.sample.inst.spec.symbol_map and \
                 last.sample.inst.spec.symbol_map[name].mutable:
             assert np.array_equal(arr[400:], last.sample.arrays[name])
+
+
+def test_the_wider_instances_refute_what_few_nodes_or_few_ballots_make_true() -> None:
+    """Two wider instances: two more nodes (the sort the quorum axiom
+    quantifies), and apart two more ballots (the ordered sort). With three
+    ballots no ballot lies between two others and a third, so the samples
+    cannot refute `junk`; five ballots do, within the first states."""
+    from paxcheck.infer.infer import Inference, _wide_samples
+    from paxcheck.infer.vector import everywhere
+    m = load_model(ROOT / "models/paxos.toml")
+    spec = m.spec
+    checked = tuple(p.name for p in spec.properties if p.kind in ("safety", "transition"))
+    wide = _wide_samples(spec, [(m.path, m.instances[0])], checked,
+                         Settings(wide_states=20_000, wide_keep=5_000), Inference(spec),
+                         lambda _: None)
+    assert [(s.inst.describe(), s.count) for s in wide] == [
+        ("node=5 value=2 ballot=3 quorum=10", 5_000), ("node=3 value=2 ballot=5 quorum=3", 5_000)]
+    text = (ROOT / "specs/paxos.pax").read_text() + (
+        "\ninvariant junk: forall n: node, b1, b2, b3: ballot. "
+        "!(b1 < b2 & max_bal(n) < b1 & b3 < max_bal(n))\n")
+    junk = load_spec_text(text, "paxos.pax").property_map["junk"]
+    assert [everywhere(junk.formula, s) for s in wide] == [True, False]
 
 
 def _paxos_model(tmp_path: Path, nodes: int = 3, ballots: int = 2) -> Model:

@@ -46,6 +46,10 @@ from paxcheck.smt.resources import Meter, isolated
 # the universe bounds tried before every size, per sort: at most this many
 # elements each
 LEVELS = (1, 2)
+# the larger bounds asked, one after the other, of an obligation that
+# `prove` leaves undecided for every size (a query there is slower, so
+# only an obligation that needs it pays for it)
+DEEPER = (3, 4)
 
 
 @dataclass
@@ -97,7 +101,7 @@ class _Search:
         self.steps = {a.name: _Step(backend, self.bg, a, goals) for a in spec.actions}
         self.writes = {a.name: _writes(a.body) for a in spec.actions}
         self.reads: dict[str, frozenset[str]] = {}
-        self.bounds = {n: self._bound(n) for n in LEVELS}
+        self.bounds = {n: self._bound(n) for n in LEVELS + DEEPER}
         start, cons = backend.fresh("init")
         self.init = backend.enc.execute(spec.init, {}, start)
         self.init_solver = z3.Solver()
@@ -243,6 +247,8 @@ class _Search:
         # asked, which made most of a round's time, while the members it
         # needs (if it is preserved at all) are still being added
         deferred: dict[str, tuple[Obligation, frozenset[str]]] = {}
+        # obligation -> the members it was last asked under within DEEPER
+        deep: dict[str, frozenset[str]] = {}
         while not self._late():
             out.rounds += 1
             before = {m.name for m in self.members}
@@ -279,6 +285,13 @@ class _Search:
                     deferred.update(undecided_now)
                     continue
                 undecided = [ob for ob in proof.obligations if ob.verdict != "proved"]
+                found = self._deeper(undecided, deep)
+                if found is None:
+                    return
+                if found:
+                    if not before <= {m.name for m in self.members}:
+                        proved.clear()
+                    continue
                 # a member that cannot be shown preserved within the budget
                 # goes, as in Houdini; its CTIs, if any, come back for others
                 # to block
@@ -313,6 +326,37 @@ class _Search:
                 alive = {m.name for m in self.members}
                 deferred = {n: d for n, d in deferred.items() if d[0].property in alive}
         out.failed = "timeout"
+
+
+    def _deeper(self, undecided: list[Obligation], asked: dict[str, frozenset[str]]
+                ) -> bool | None:
+        """Block the first CTI of an undecided consecution found within the
+        DEEPER bounds: True if that added or dropped a member, None if it
+        was a goal's CTI that nothing blocks. For every size the query may
+        lie beyond Z3's reach (an existential member takes it out of the
+        decidable fragment) while a universe of a few elements per sort
+        still has a CTI; without one, the member would be dropped as
+        undecided and its CTIs would come back for another variant of it.
+        An obligation is asked again only under other members."""
+        now = frozenset(m.name for m in self.members)
+        for ob in undecided:
+            if ob.action is None or asked.get(ob.name) == now:
+                continue
+            asked[ob.name] = now
+            c = next((m for m in self.members if m.name == ob.property),
+                     None) or self.spec.property_map.get(ob.property)
+            action = next((a for a in self.spec.actions if a.name == ob.action), None)
+            if c is None or action is None:
+                continue
+            for n in DEEPER:
+                if self._late():
+                    return False
+                cti = self._cti(c, action, self.bounds[n])
+                if cti is not None:
+                    if not self._block(c, cti, f"not preserved by {action.name} within {n} per sort"):
+                        return None
+                    return True
+        return False
 
 
 def _still_cti(cti: CTI, members: list[ir.Property]) -> bool:
