@@ -187,7 +187,7 @@ def test_an_undecided_obligation_gets_its_cti_from_a_bounded_universe(monkeypatc
         return res
 
     monkeypatch.setattr(S, "LEVELS", ())
-    monkeypatch.setattr(S, "DEEPER", (2,))
+    monkeypatch.setattr(S, "DEEPER", 2)
     monkeypatch.setattr(S, "prove", prove)
     spec, goals, pool = _mutex_pool()
     st = strengthen(spec, goals, pool, 10_000_000)
@@ -201,7 +201,8 @@ def test_an_undecided_obligation_gets_its_cti_from_a_bounded_universe(monkeypatc
 
 def test_an_undecided_obligation_without_a_bounded_cti_is_dropped(monkeypatch) -> None:
     """An obligation made undecided that is in fact preserved has no CTI
-    within the bounds either: its member goes, as in Houdini."""
+    within the bounds either (2 per sort, then each sort in turn at 3, the
+    ordered ones first): its member goes, as in Houdini."""
     from paxcheck.infer import strengthen as S
     from paxcheck.smt.prove import prove as real_prove
 
@@ -212,11 +213,36 @@ def test_an_undecided_obligation_without_a_bounded_cti_is_dropped(monkeypatch) -
                 ob.verdict, ob.reason = "unknown", "made undecided by the test"
         return res
 
-    monkeypatch.setattr(S, "DEEPER", (2, 3))
+    monkeypatch.setattr(S, "DEEPER", 2)
     monkeypatch.setattr(S, "prove", prove)
+    bounds: list[dict[str, int]] = []
+    real_cti = S._Search._cti
+
+    def cti(self, c, action, bound):
+        if c.name == "holder_in_crit":
+            bounds.append(dict(next(k for k, v in self.bounds.items() if v.eq(bound))))
+        return real_cti(self, c, action, bound)
+
+    monkeypatch.setattr(S._Search, "_cti", cti)
     spec, goals, pool = _mutex_pool()
     st = strengthen(spec, goals, pool, 10_000_000)
     assert st.dropped["holder_in_crit"] == "not shown preserved within the Z3 budget"
+    # asked within 1 and 2 per sort (the levels) for each action that
+    # writes what it reads, then within the deeper bounds for enter alone
+    assert bounds[-2:] == [{"proc": 2}, {"proc": 3}]
+
+
+
+def test_the_deeper_bounds_grow_one_sort_at_a_time_ordered_sorts_first() -> None:
+    from paxcheck.infer import strengthen as S
+    spec = load_spec(ROOT / "specs/paxos.pax")
+    search = S._Search(spec, [spec.property_map["agreement"]], [], 1_000_000, None,
+                       lambda _: None, ())
+    three = {"node": 3, "value": 3, "quorum": 3, "ballot": 3}
+    assert search._deeper_bounds() == [three] + [
+        {**three, s: 4} for s in ("ballot", "node", "value", "quorum")]
+    assert [S._within(b) for b in search._deeper_bounds()[:2]] == [
+        "3 per sort", "ballot=4, 3 per other sort"]
 
 
 # ---- whole runs -------------------------------------------------------------

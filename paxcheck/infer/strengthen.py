@@ -22,7 +22,13 @@ only larger universes have, and its verdict is the stage's.
 
 Which blocker: universal candidates before existential ones (each
 existential assumption takes a query out of the decidable fragment),
-then the smallest formula, then the order mined."""
+then the smallest formula, then the order mined. Among existentials, the
+one with the most conjuncts under its existential comes first: `A |
+exists n. member(n, q) & L1 & L2` says more than the same with `L1`
+alone, and the smallest existential that blocks one CTI is the weakest,
+which the next CTI replaces with a sibling as weak (on Paxos they were
+variants of `proposals_safe` that need their own support, each costing
+an undecided query before it went)."""
 from __future__ import annotations
 
 import dataclasses
@@ -46,10 +52,12 @@ from paxcheck.smt.resources import Meter, isolated
 # the universe bounds tried before every size, per sort: at most this many
 # elements each
 LEVELS = (1, 2)
-# the larger bounds asked, one after the other, of an obligation that
-# `prove` leaves undecided for every size (a query there is slower, so
-# only an obligation that needs it pays for it)
-DEEPER = (3, 4)
+# the per-sort bound asked of an obligation that `prove` leaves undecided
+# for every size, and then, one sort at a time (ordered sorts first), one
+# element more of that sort: a CTI that needs four ballots seldom needs
+# four of everything, and a query with every sort one larger costs many
+# times more (README, "Invariant inference")
+DEEPER = 3
 
 
 @dataclass
@@ -80,9 +88,14 @@ def strengthen(spec: ir.Spec, goals: list[ir.Property], pool: list[ir.Property],
     return out
 
 
-def _order(p: ir.Property) -> tuple[bool, int]:
-    return (any(isinstance(x, ir.Quant) and x.kind == "exists" for x in subexprs(p.formula)),
-            _size(p.formula))
+def _order(p: ir.Property) -> tuple[bool, int, int]:
+    """Universal first, smallest first; among existentials, the most
+    conjuncts under the existential first (see the module's docstring)."""
+    inner = [x.body for x in subexprs(p.formula) if isinstance(x, ir.Quant) and x.kind == "exists"]
+    if not inner:
+        return (False, 0, _size(p.formula))
+    body = inner[0]
+    return (True, -(len(body.args) if isinstance(body, ir.And) else 1), _size(p.formula))
 
 
 class _Search:
@@ -101,22 +114,26 @@ class _Search:
         self.steps = {a.name: _Step(backend, self.bg, a, goals) for a in spec.actions}
         self.writes = {a.name: _writes(a.body) for a in spec.actions}
         self.reads: dict[str, frozenset[str]] = {}
-        self.bounds = {n: self._bound(n) for n in LEVELS + DEEPER}
+        self.bounds: dict[tuple[tuple[str, int], ...], z3.BoolRef] = {}
         start, cons = backend.fresh("init")
         self.init = backend.enc.execute(spec.init, {}, start)
         self.init_solver = z3.Solver()
         self.init_solver.add(*[f for f in self.bg + cons + self.init.constraints if f is not True])
 
     # ---- the frames ---------------------------------------------------------
-    def _bound(self, n: int) -> z3.BoolRef:
-        """A literal that closes every sort to at most `n` elements, in each
-        action's frame."""
-        lit = z3.Bool(f"bound!{n}")
+    def _bound(self, sizes: dict[str, int]) -> z3.BoolRef:
+        """A literal that closes each sort to at most its size in `sizes`,
+        in each action's frame (made once per sizes)."""
+        key = tuple(sorted(sizes.items()))
+        if key in self.bounds:
+            return self.bounds[key]
+        tag = ",".join(f"{k}={v}" for k, v in key)
+        lit = self.bounds[key] = z3.Bool(f"bound!{tag}")
         enc = self.backend.enc
         axioms = []
         for s in self.spec.sorts:
-            S = enc.sorts[s.name]
-            cs = [z3.Const(f"dom!{s.name}!{n}!{i}", S) for i in range(n)]
+            S, n = enc.sorts[s.name], sizes[s.name]
+            cs = [z3.Const(f"dom!{s.name}!{tag}!{i}", S) for i in range(n)]
             x = z3.Const(f"dom!{s.name}!x", S)
             axioms.append(z3.ForAll([x], z3.Or([x == c for c in cs])))
         for st in self.steps.values():
@@ -171,7 +188,7 @@ class _Search:
                          f"together ({self.out.queries:,} queries)")
                 return True
             c, action = todo
-            cti = self._cti(c, action, self.bounds[n])
+            cti = self._cti(c, action, self._bound({s.name: n for s in self.spec.sorts}))
             if cti is None:       # preserved, or undecided within the budget: the
                 done.add((c.name, action.name))   # next level asks again
                 continue
@@ -348,15 +365,30 @@ class _Search:
             action = next((a for a in self.spec.actions if a.name == ob.action), None)
             if c is None or action is None:
                 continue
-            for n in DEEPER:
+            for sizes in self._deeper_bounds():
                 if self._late():
                     return False
-                cti = self._cti(c, action, self.bounds[n])
+                cti = self._cti(c, action, self._bound(sizes))
                 if cti is not None:
-                    if not self._block(c, cti, f"not preserved by {action.name} within {n} per sort"):
+                    if not self._block(c, cti, f"not preserved by {action.name} within "
+                                       + _within(sizes)):
                         return None
                     return True
         return False
+
+
+    def _deeper_bounds(self) -> list[dict[str, int]]:
+        base = {s.name: DEEPER for s in self.spec.sorts}
+        return [base] + [{**base, s.name: DEEPER + 1}
+                         for s in sorted(self.spec.sorts, key=lambda s: not s.ordered)]
+
+
+def _within(sizes: dict[str, int]) -> str:
+    """`{node: 3, ballot: 4}` as "ballot=4, 3 per other sort"; all equal as
+    "3 per sort"."""
+    low = min(sizes.values())
+    more = [f"{k}={v}" for k, v in sizes.items() if v != low]
+    return f"{low} per sort" if not more else ", ".join(more) + f", {low} per other sort"
 
 
 def _still_cti(cti: CTI, members: list[ir.Property]) -> bool:
