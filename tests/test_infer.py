@@ -218,10 +218,10 @@ def test_an_undecided_obligation_without_a_bounded_cti_is_dropped(monkeypatch) -
     bounds: list[dict[str, int]] = []
     real_cti = S._Search._cti
 
-    def cti(self, c, action, bound):
+    def cti(self, c, action, bound, units=None):
         if c.name == "holder_in_crit":
             bounds.append(dict(next(k for k, v in self.bounds.items() if v.eq(bound))))
-        return real_cti(self, c, action, bound)
+        return real_cti(self, c, action, bound, units)
 
     monkeypatch.setattr(S._Search, "_cti", cti)
     spec, goals, pool = _mutex_pool()
@@ -235,14 +235,10 @@ def test_an_undecided_obligation_without_a_bounded_cti_is_dropped(monkeypatch) -
 
 def test_the_deeper_bounds_grow_one_sort_at_a_time_ordered_sorts_first() -> None:
     from paxcheck.infer import strengthen as S
-    spec = load_spec(ROOT / "specs/paxos.pax")
-    search = S._Search(spec, [spec.property_map["agreement"]], [], 1_000_000, None,
-                       lambda _: None, ())
+    bounds = S.deeper_bounds(load_spec(ROOT / "specs/paxos.pax"))
     three = {"node": 3, "value": 3, "quorum": 3, "ballot": 3}
-    assert search._deeper_bounds() == [three] + [
-        {**three, s: 4} for s in ("ballot", "node", "value", "quorum")]
-    assert [S._within(b) for b in search._deeper_bounds()[:2]] == [
-        "3 per sort", "ballot=4, 3 per other sort"]
+    assert bounds == [three] + [{**three, s: 4} for s in ("ballot", "node", "value", "quorum")]
+    assert [S._within(b) for b in bounds[:2]] == ["3 per sort", "ballot=4, 3 per other sort"]
 
 
 # ---- whole runs -------------------------------------------------------------

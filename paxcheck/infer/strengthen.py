@@ -55,9 +55,14 @@ LEVELS = (1, 2)
 # the per-sort bound asked of an obligation that `prove` leaves undecided
 # for every size, and then, one sort at a time (ordered sorts first), one
 # element more of that sort: a CTI that needs four ballots seldom needs
-# four of everything, and a query with every sort one larger costs many
-# times more (README, "Invariant inference")
+# four of everything, and is found sooner where the other sorts stay
+# small (benchmarks/bench_bounds.py)
 DEEPER = 3
+# each of those queries (and its CTI's minimization) gets this fraction of
+# an obligation's budget: they are asked only where `prove` spent the
+# whole budget already, and a CTI within a few elements per sort that
+# exists is found with a small part of it
+DEEPER_SHARE = 8
 
 
 @dataclass
@@ -199,7 +204,8 @@ class _Search:
         self.out.failed = "timeout"
         return False
 
-    def _cti(self, c: ir.Property, action: ir.Action, bound: z3.BoolRef) -> CTI | None:
+    def _cti(self, c: ir.Property, action: ir.Action, bound: z3.BoolRef,
+             units: int | None = None) -> CTI | None:
         """A CTI of `c` by `action` within `bound`, read and minimized; None
         if there is none (or Z3 could not say within the budget, or the
         model does not read back as a state)."""
@@ -210,13 +216,14 @@ class _Search:
         st.solver.push()
         try:
             st.solver.add(st.goal(c))
-            res = Meter(self.rlimit, self.deadline).check(st.solver, *assume)
+            units = units or self.rlimit
+            res = Meter(units, self.deadline).check(st.solver, *assume)
             self.out.queries += 1
             if res != z3.sat:
                 return None
             model = st.solver.model()
             st.solver.add(*assume)
-            if self.backend.minimize(st.solver, st.pre, Meter(self.rlimit, self.deadline)):
+            if self.backend.minimize(st.solver, st.pre, Meter(units, self.deadline)):
                 model = st.solver.model()
             cti = st.cti(c, model)
             return cti if cti.pre is not None else None
@@ -365,10 +372,12 @@ class _Search:
             action = next((a for a in self.spec.actions if a.name == ob.action), None)
             if c is None or action is None:
                 continue
-            for sizes in self._deeper_bounds():
+            self.say(f"strengthening: {ob.name} is undecided for every size; looking for "
+                     f"a CTI within {DEEPER} per sort, then one sort at a time at {DEEPER + 1}")
+            for sizes in deeper_bounds(self.spec):
                 if self._late():
                     return False
-                cti = self._cti(c, action, self._bound(sizes))
+                cti = self._cti(c, action, self._bound(sizes), self.rlimit // DEEPER_SHARE)
                 if cti is not None:
                     if not self._block(c, cti, f"not preserved by {action.name} within "
                                        + _within(sizes)):
@@ -377,10 +386,14 @@ class _Search:
         return False
 
 
-    def _deeper_bounds(self) -> list[dict[str, int]]:
-        base = {s.name: DEEPER for s in self.spec.sorts}
-        return [base] + [{**base, s.name: DEEPER + 1}
-                         for s in sorted(self.spec.sorts, key=lambda s: not s.ordered)]
+
+
+def deeper_bounds(spec: ir.Spec) -> list[dict[str, int]]:
+    """DEEPER elements of every sort, then each sort in turn (ordered sorts
+    first) with one more."""
+    base = {s.name: DEEPER for s in spec.sorts}
+    return [base] + [{**base, s.name: DEEPER + 1}
+                     for s in sorted(spec.sorts, key=lambda s: not s.ordered)]
 
 
 def _within(sizes: dict[str, int]) -> str:
