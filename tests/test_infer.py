@@ -215,21 +215,20 @@ def test_an_undecided_obligation_without_a_bounded_cti_is_dropped(monkeypatch) -
 
     monkeypatch.setattr(S, "DEEPER", 2)
     monkeypatch.setattr(S, "prove", prove)
-    bounds: list[dict[str, int]] = []
-    real_cti = S._Search._cti
+    asked: list[tuple[str, str, dict[str, int]]] = []
+    real_cti = S._Search._ground_cti
 
-    def cti(self, c, action, bound, units=None):
-        if c.name == "holder_in_crit":
-            bounds.append(dict(next(k for k, v in self.bounds.items() if v.eq(bound))))
-        return real_cti(self, c, action, bound, units)
+    def ground_cti(self, c, action, sizes):
+        asked.append((c.name, action.name, sizes))
+        return real_cti(self, c, action, sizes)
 
-    monkeypatch.setattr(S._Search, "_cti", cti)
+    monkeypatch.setattr(S._Search, "_ground_cti", ground_cti)
     spec, goals, pool = _mutex_pool()
     st = strengthen(spec, goals, pool, 10_000_000)
     assert st.dropped["holder_in_crit"] == "not shown preserved within the Z3 budget"
-    # asked within 1 and 2 per sort (the levels) for each action that
-    # writes what it reads, then within the deeper bounds for enter alone
-    assert bounds[-2:] == [{"proc": 2}, {"proc": 3}]
+    # the one undecided obligation, on the deeper ground instances
+    assert asked == [("holder_in_crit", "enter", {"proc": 2}),
+                     ("holder_in_crit", "enter", {"proc": 3})]
 
 
 

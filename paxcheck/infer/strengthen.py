@@ -46,17 +46,28 @@ from paxcheck.lang.show import show
 from paxcheck.lang.walk import subexprs
 from paxcheck.semantics.evaluate import Evaluator
 from paxcheck.smt.finite import b_not, z3val
-from paxcheck.smt.prove import CTI, Obligation, ProofResult, _FOBackend, _reads, _writes, prove
+from paxcheck.smt.prove import (
+    CTI,
+    Obligation,
+    ProofResult,
+    _bounded_hint,
+    _BoundedStep,
+    _FOBackend,
+    _reads,
+    _writes,
+    prove,
+)
 from paxcheck.smt.resources import Meter, isolated
 
 # the universe bounds tried before every size, per sort: at most this many
 # elements each
 LEVELS = (1, 2)
-# the per-sort bound asked of an obligation that `prove` leaves undecided
-# for every size, and then, one sort at a time (ordered sorts first), one
-# element more of that sort: a CTI that needs four ballots seldom needs
-# four of everything, and is found sooner where the other sorts stay
-# small (benchmarks/bench_bounds.py)
+# the sort sizes of the ground instances asked of an obligation that
+# `prove` leaves undecided for every size: this many elements of each sort,
+# and then, one sort at a time (ordered sorts first), one element more of
+# that sort: a CTI that needs four ballots seldom needs four of
+# everything, and is found sooner where the other sorts stay small
+# (benchmarks/bench_bounds.py)
 DEEPER = 3
 # each of those queries (and its CTI's minimization) gets this fraction of
 # an obligation's budget: they are asked only where `prove` spent the
@@ -204,8 +215,7 @@ class _Search:
         self.out.failed = "timeout"
         return False
 
-    def _cti(self, c: ir.Property, action: ir.Action, bound: z3.BoolRef,
-             units: int | None = None) -> CTI | None:
+    def _cti(self, c: ir.Property, action: ir.Action, bound: z3.BoolRef) -> CTI | None:
         """A CTI of `c` by `action` within `bound`, read and minimized; None
         if there is none (or Z3 could not say within the budget, or the
         model does not read back as a state)."""
@@ -216,19 +226,34 @@ class _Search:
         st.solver.push()
         try:
             st.solver.add(st.goal(c))
-            units = units or self.rlimit
-            res = Meter(units, self.deadline).check(st.solver, *assume)
+            res = Meter(self.rlimit, self.deadline).check(st.solver, *assume)
             self.out.queries += 1
             if res != z3.sat:
                 return None
             model = st.solver.model()
             st.solver.add(*assume)
-            if self.backend.minimize(st.solver, st.pre, Meter(units, self.deadline)):
+            if self.backend.minimize(st.solver, st.pre, Meter(self.rlimit, self.deadline)):
                 model = st.solver.model()
             cti = st.cti(c, model)
             return cti if cti.pre is not None else None
         finally:
             st.solver.pop()
+
+    def _ground_cti(self, c: ir.Property, action: ir.Action, sizes: dict[str, int]
+                    ) -> CTI | None:
+        """A CTI of `c` by `action` on the instances of these sort sizes
+        (immutables open), the members assumed, smallest first; None if
+        there is none there (or Z3 could not say within its share of the
+        budget). The ground encoding, which `prove`'s own hint uses too, is
+        quantifier free and made afresh for each query: its cost does not
+        depend on what a shared solver was asked before, as that of the
+        first-order encoding with each sort closed by an axiom does
+        (benchmarks/bench_bounds.py)."""
+        step = _BoundedStep(self.spec, sizes, self.members, False).act(action)
+        found = _bounded_hint(self.spec, step, c, self.members,
+                              Meter(self.rlimit // DEEPER_SHARE, self.deadline), True)
+        self.out.queries += 1
+        return found[1] if found is not None and found[0] == "cti" else None
 
     def _block(self, c: ir.Property, cti: CTI, why: str) -> bool:
         """Add the first candidate `cti`'s pre-state violates, or drop `c`;
@@ -377,7 +402,7 @@ class _Search:
             for sizes in deeper_bounds(self.spec):
                 if self._late():
                     return False
-                cti = self._cti(c, action, self._bound(sizes), self.rlimit // DEEPER_SHARE)
+                cti = self._ground_cti(c, action, sizes)
                 if cti is not None:
                     if not self._block(c, cti, f"not preserved by {action.name} within "
                                        + _within(sizes)):

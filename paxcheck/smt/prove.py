@@ -380,6 +380,7 @@ class _BoundedStep:
 
     def __init__(self, spec: ir.Spec, sizes: dict[str, int], invs: list[ir.Property],
                  track: bool, solver: z3.Solver | None = None) -> None:
+        self.sizes = dict(sizes)
         self.backend = _GroundBackend(_open_instance(spec, sizes))
         enc = self.backend.enc
         self.pre, cons = self.backend.fresh("pre")
@@ -437,7 +438,7 @@ def _bounded_hint(spec: ir.Spec, step: _BoundedStep, prop: ir.Property, invs: li
             return None
         found = step
         if minimize:  # fewest elements per sort, greedily
-            sizes = {s.name: _HINT_SIZE for s in spec.sorts}
+            sizes = dict(step.sizes)
             for s in spec.sorts:
                 while sizes[s.name] > 1:
                     trial_sizes = {**sizes, s.name: sizes[s.name] - 1}
