@@ -268,6 +268,23 @@ def test_lockserv_from_mypyvy_without_its_invariants() -> None:
     assert "forall n1, n2: node. grant_msg(n1) & grant_msg(n2) -> n1 = n2" in res.text
 
 
+@pytest.mark.slow   # about ten minutes on two cores (benchmarks/bench_infer.py)
+def test_paxos_from_its_safety_properties_alone() -> None:
+    res = _run("models/paxos.toml")
+    assert res.verdict is Verdict.PROVED, res.reason
+    assert res.proof is not None and res.proof.status == "proved"
+    # agreement needs what proposals_safe says: of every quorum, some
+    # member has promised past a lower ballot without voting in it
+    assert any("exists n: node." in show(p.formula) and "member(n, q)" in show(p.formula)
+               for p in res.invariants)
+    # and that no vote lies between a promise's reported vote and its
+    # ballot, which only a CTI with four ballots asks for
+    assert ("forall n: node, b1, b2, b3: ballot, v1: value?, v2: value. "
+            "!(b1 < b2 & b3 < b1 & one_b(n, b2, b3, v1) & two_b(n, b1, v2))") in res.text
+    again = load_spec_text(res.completed, "paxos.pax")
+    assert {p.name for p in res.invariants} <= set(again.property_map)
+
+
 def test_mining_on_two_workers_gives_one_worker_candidates(tmp_path: Path) -> None:
     """Templates mined on forked workers come back in template order: the
     same candidates, names, order and counts as one process, on a spec
