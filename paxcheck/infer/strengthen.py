@@ -296,7 +296,8 @@ class _Search:
         # asked, which made most of a round's time, while the members it
         # needs (if it is preserved at all) are still being added
         deferred: dict[str, tuple[Obligation, frozenset[str]]] = {}
-        # obligation -> the members it was last asked under within DEEPER
+        # obligation -> the members it was last asked under on the deeper
+        # ground instances
         deep: dict[str, frozenset[str]] = {}
         while not self._late():
             out.rounds += 1
@@ -409,8 +410,6 @@ class _Search:
                         return None
                     return True
         return False
-
-
 
 
 def deeper_bounds(spec: ir.Spec) -> list[dict[str, int]]:
