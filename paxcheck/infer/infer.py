@@ -44,6 +44,12 @@ from paxcheck.semantics.evaluate import Evaluator
 from paxcheck.smt.prove import CTI, ProofResult, prove
 from paxcheck.traces import trace as T
 
+# support's core queries get this fraction of an obligation's budget: with
+# existential members a query that assumes all of them can come back
+# undecided after the whole budget, and support is an economy (without
+# it, every member chosen is printed, and `prove` checks them all the same)
+SUPPORT_SHARE = 8
+
 
 @dataclass(frozen=True)
 class Settings:
@@ -189,11 +195,8 @@ def _stages(out: Inference, spec: ir.Spec, text: str, instances: list[tuple[str,
 
     t3 = time.monotonic()
     out.stage = "choosing the invariants a proof needs"
-    # each core query on an eighth of the budget: with existential members
-    # a query that assumes all of them can come back undecided after the
-    # whole budget, and support is an economy (without it, every member
-    # chosen is printed, and `prove` checks them all the same)
-    names, q = support(spec, kept, [p.name for p in safety], settings.rlimit // 8, deadline)
+    names, q = support(spec, kept, [p.name for p in safety],
+                       settings.rlimit // SUPPORT_SHARE, deadline)
     out.support_queries = q
     out.seconds["support"] = time.monotonic() - t3
     chosen = [p for p in kept if p.name in names and p.kind != "safety"]
