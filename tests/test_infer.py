@@ -368,6 +368,27 @@ def test_guards_come_from_quorum_intersection_axioms() -> None:
     assert guards(_mutex()) == []
 
 
+def test_a_set_sort_variable_is_only_ever_a_guards() -> None:
+    """Quorum sorts (no mutable symbol mentions them) get a template
+    variable only as a guard's. Flexible Paxos mines with at most 2
+    acceptors, 2 values and 3 ballots, 5 variables in all: 3 * 3 * 4 = 36
+    universal templates less the 4 of more than 5 variables ((2, 2, 2),
+    (2, 2, 3), (2, 1, 3), (1, 2, 3)) is 32; per guard, its quorum and no
+    acceptor, 3 * 4 value and ballot counts less (2, 3) is 11; 32 + 2 * 11
+    = 54. Paxos, with one quorum sort: 32 + 11 = 43."""
+    from paxcheck.infer import candidates as C
+    flex = load_spec(ROOT / "specs/flexible_paxos.pax")
+    assert C.set_sorts(flex) == {"quorum1", "quorum2"}
+    runs = C.runs(flex, Settings().max_vars)
+    assert len(runs) == 54
+    for tmpl, guard in runs:
+        sets = {s: n for s, n in tmpl.counts().items() if s in ("quorum1", "quorum2")}
+        assert sets == ({} if guard is None else {guard.zsort: 1})
+    paxos = load_spec(ROOT / "specs/paxos.pax")
+    assert C.set_sorts(paxos) == {"quorum"} and len(C.runs(paxos, Settings().max_vars)) == 43
+    assert C.set_sorts(_mutex()) == frozenset()
+
+
 def test_the_wider_instance_and_its_deepest_states() -> None:
     from paxcheck.budget import Limits
     from paxcheck.infer.samples import explore, widened

@@ -22,6 +22,7 @@ from paxcheck.infer.atoms import (
     atoms,
     equal,
     guard_atom,
+    guards,
     is_projection,
     stems_unique,
     text,
@@ -109,6 +110,41 @@ def templates(spec: ir.Spec, max_vars: int, per_sort: dict[str, int]) -> list[Te
         if sum(counts) <= max_vars:
             out.append(Template.of(spec, dict(zip(sorts, counts))))
     out.sort(key=lambda t: (len(t.vars), [v.sort for v in t.vars]))
+    return out
+
+
+def set_sorts(spec: ir.Spec) -> frozenset[str]:
+    """The sorts no mutable symbol mentions (quorums): an element of one
+    reaches a state only through an immutable relation, and so only
+    through an existential over its members."""
+    seen = {p.name for sym in spec.symbols if sym.mutable
+            for p in sym.params + ((sym.result,) if sym.result is not None else ())}
+    return frozenset(s.name for s in spec.sorts if s.name not in seen)
+
+
+def runs(spec: ir.Spec, max_vars: int) -> list[tuple[Template, Guard | None]]:
+    """The templates mined: universal ones, then per guard the existential
+    ones with one variable of the guard's set sort ("every quorum has a
+    member such that ...", about ballots and values) and none of the
+    existential's sort.
+
+    A variable of a set sort is there only as a guard's: a universal
+    clause over a quorum's membership says how the instance's quorums lie
+    (on 3 nodes, "of two nodes, one is in q"), as does a second set
+    variable beside the guard's ("q1 has a member outside q2" where
+    phase-1 quorums are larger than phase-2 ones). No other size keeps
+    either, the wider instances refute them only after they were mined,
+    and on Flexible Paxos their templates took most of the mining time and
+    their existentials were chosen by strengthening, to be dropped one
+    after the other."""
+    sets = set_sorts(spec)
+    every = templates(spec, max_vars, default_per_sort(spec))
+    out: list[tuple[Template, Guard | None]] = [
+        (t, None) for t in every if not sets & t.counts().keys()]
+    for g in guards(spec):
+        out += [(t, g) for t in every
+                if t.counts().get(g.zsort) == 1 and g.sort not in t.counts()
+                and not (sets - {g.zsort}) & t.counts().keys()]
     return out
 
 

@@ -287,14 +287,7 @@ def mine_candidates(spec: ir.Spec, samples: list[Sample], settings: Settings, ou
     clauses' counts. Templates are mined apart, on `settings.workers`
     processes; their results are taken in template order, so the
     candidates, their names and their order do not depend on how many."""
-    per = C.default_per_sort(spec)
-    runs: list[tuple[Template, Guard | None]] = [
-        (t, None) for t in C.templates(spec, settings.max_vars, per)]
-    for g in guards(spec):
-        # one set (quorum) variable, no variable of the existential's sort:
-        # "every quorum has a member such that ..." about ballots and values
-        runs += [(t, g) for t in C.templates(spec, settings.max_vars, per)
-                 if t.counts().get(g.zsort) == 1 and g.sort not in t.counts()]
+    runs = C.runs(spec, settings.max_vars)
     found: dict[str, ir.Property] = {}
     for mined in _mine_all(_Mining(spec, samples, runs, settings, deadline),
                            settings.workers or default_workers(), say):
