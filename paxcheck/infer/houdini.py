@@ -20,16 +20,17 @@ can do without."""
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
 import z3
 
+from paxcheck.config.instance import Instance
 from paxcheck.infer.samples import sample_of
 from paxcheck.infer.vector import Unsupported, holds
 from paxcheck.lang import ir
-from paxcheck.semantics.evaluate import Evaluator
+from paxcheck.semantics.evaluate import Evaluator, RefState
 from paxcheck.smt.finite import b_not, z3val
 from paxcheck.smt.prove import CTI, _BoundedStep, _FOBackend, _read_cti, _reads, _writes
 from paxcheck.smt.resources import Meter, isolated
@@ -137,19 +138,33 @@ def _truth(cti: CTI, cands: list[ir.Property]) -> dict[str, tuple[bool, bool]]:
     """Each candidate's truth in the CTI's pre- and post-state, by numpy
     over both at once; the reference evaluator for one that `holds` does
     not vectorize."""
+    assert cti.pre is not None and cti.post is not None
+    return {c.name: (r[0], r[1]) for c, r in _evaluated(cti.instance, [cti.pre, cti.post], cands)}
+
+
+def violated(cti: CTI, cands: Iterable[ir.Property]) -> Iterator[ir.Property]:
+    """The candidates the CTI's pre-state violates, in their order, each
+    evaluated only once the ones before it were taken: a blocker is mostly
+    among the first of tens of thousands of candidates, and evaluating
+    them all on each CTI was most of strengthening's time
+    (benchmarks/bench_infer.py)."""
     assert cti.pre is not None
-    smp = sample_of(cti.instance, [cti.pre, cti.post])
-    out: dict[str, tuple[bool, bool]] = {}
+    return (c for c, r in _evaluated(cti.instance, [cti.pre], cands) if not r[0])
+
+
+def _evaluated(inst: Instance, states: list[RefState], cands: Iterable[ir.Property]
+               ) -> Iterator[tuple[ir.Property, tuple[bool, ...]]]:
+    """Each candidate with its truth in each state (a state after the first
+    is the first's successor, for `old`)."""
+    smp = sample_of(inst, states)
     ev: Evaluator | None = None
     for c in cands:
         try:
-            r = holds(c.formula, smp)
-            out[c.name] = (bool(r[0]), bool(r[1]))
+            yield c, tuple(bool(x) for x in holds(c.formula, smp))
         except Unsupported:
-            ev = ev or Evaluator(cti.instance)
-            out[c.name] = (bool(ev.eval(c.formula, {}, cti.pre)),
-                           bool(ev.eval(c.formula, {}, cti.post, pre=cti.pre)))
-    return out
+            ev = ev or Evaluator(inst)
+            yield c, tuple(bool(ev.eval(c.formula, {}, s, pre=states[0] if i else None))
+                           for i, s in enumerate(states))
 
 
 class _Bounded(_Frame):

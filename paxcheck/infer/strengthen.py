@@ -38,7 +38,7 @@ from dataclasses import dataclass, field
 
 import z3
 
-from paxcheck.infer.houdini import _size, _Step, _truth
+from paxcheck.infer.houdini import _size, _Step, violated
 from paxcheck.infer.samples import Sample
 from paxcheck.infer.vector import everywhere
 from paxcheck.lang import ir
@@ -259,8 +259,7 @@ class _Search:
         """Add the first candidate `cti`'s pre-state violates, or drop `c`;
         False if `c` is a goal nothing blocks."""
         assert cti.pre is not None
-        truth = _truth(cti, self.rest)
-        for cand in [p for p in self.rest if not truth[p.name][0]]:
+        for cand in violated(cti, list(self.rest)):
             self.rest.remove(cand)
             false_on = next((f for f in self.filters if not everywhere(cand.formula, f)), None)
             if false_on is not None:
