@@ -407,6 +407,26 @@ def test_the_wider_instance_and_its_deepest_states() -> None:
             assert np.array_equal(arr[400:], last.sample.arrays[name])
 
 
+def test_a_widened_subset_quorum_system_still_intersects() -> None:
+    """Flexible Paxos' 3-of-4 phase-1 and 2-of-4 phase-2 quorums, widened
+    by two acceptors, become 4-of-6 (C(6,4) = 15) and 3-of-6 (C(6,3) =
+    20): 4 + 3 > 6, so every phase-1 quorum still meets every phase-2 one
+    (3-of-6 and 2-of-6 would not, and the model would be refused), and
+    the instance satisfies the spec's axiom. With one acceptor too few of
+    them make facts true, such as "at most one acceptor has promised
+    nothing once a 2a is sent", which no larger size keeps."""
+    from paxcheck.infer.samples import widened
+    m = load_model(ROOT / "models/flexible_paxos.toml")
+    wide = widened(m.path, m.instances[0], ["acceptor"])
+    assert wide is not None
+    assert wide.describe() == "acceptor=6 value=2 ballot=2 quorum1=15 quorum2=20"
+    member1, member2 = wide.interp["member1"], wide.interp["member2"]
+    q1 = [{a for a, q in member1 if q == k} for k in range(15)]
+    q2 = [{a for a, q in member2 if q == k} for k in range(20)]
+    assert {len(q) for q in q1} == {4} and {len(q) for q in q2} == {3}
+    assert all(a & b for a in q1 for b in q2)
+
+
 def test_the_wider_instances_refute_what_few_nodes_or_few_ballots_make_true() -> None:
     """Two wider instances: two more nodes (the sort the quorum axiom
     quantifies), and apart two more ballots (the ordered sort). With three

@@ -127,8 +127,10 @@ def immutable_array(inst: Instance, sym: ir.Symbol) -> np.ndarray:
 def widened(path: str, inst: Instance, sorts: list[str], by: int = 2) -> Instance | None:
     """`inst` with `by` more elements of each of `sorts`, its immutables
     given as the model at `path` gives them (a "majority" quorum system
-    grows with its nodes); None if the model's immutables do not fit the
-    new sizes (a table written out for the old ones)."""
+    grows with its nodes, and `{ subsets = K }` over a widened sort gets
+    K + by // 2: two families of K1- and K2-subsets of N elements that
+    meet, K1 + K2 > N, still meet); None if the model's immutables do not
+    fit the new sizes (a table written out for the old ones)."""
     from paxcheck.config.model import build_model, read_toml
     from paxcheck.errors import PaxError
     try:
@@ -137,6 +139,14 @@ def widened(path: str, inst: Instance, sorts: list[str], by: int = 2) -> Instanc
         # the sorts the model sizes (a built-in immutable sizes the others)
         data["sorts"] = {name: inst.size(name) + (by if name in sorts else 0)
                          for name in data.get("sorts", {})}
+        immutable = dict(data.get("immutable", {}))
+        for name, val in immutable.items():
+            sym = inst.spec.symbol_map.get(name)
+            if (isinstance(val, dict) and isinstance(val.get("subsets"), int) and sym is not None
+                    and sym.params and sym.params[0].name in sorts):
+                immutable[name] = {**val, "subsets": val["subsets"] + by // 2}
+        if immutable:
+            data["immutable"] = immutable
         model = build_model(data, path, text)
     except PaxError:
         return None
