@@ -285,6 +285,19 @@ def test_paxos_from_its_safety_properties_alone() -> None:
     assert {p.name for p in res.invariants} <= set(again.property_map)
 
 
+def test_a_model_larger_than_model_states_is_read_from_its_first_states() -> None:
+    """A model is explored up to `model_states` states, breadth first, and
+    says so: 12 of mutex's 20 states are read (every one reachable, so
+    the candidates mined are still facts of reachable states, and the
+    invariant is proved all the same)."""
+    m = load_model(ROOT / "models/examples/mutex.toml")
+    said: list[str] = []
+    res = infer(m.spec, [m], Settings(given=False, model_states=12), say=said.append)
+    assert res.states == 12
+    assert "read the first 12 states of proc=3, breadth first" in said
+    assert res.verdict is Verdict.PROVED
+
+
 def test_mining_on_two_workers_gives_one_worker_candidates(tmp_path: Path) -> None:
     """Templates mined on forked workers come back in template order: the
     same candidates, names, order and counts as one process, on a spec

@@ -235,10 +235,14 @@ def _add_infer_parser(sub) -> None:
     i.add_argument("--max-states", type=positive_int, default=20_000, metavar="N",
                    help="states read per instance and template (evenly spaced; default 20,000)")
     i.add_argument("--wide-states", type=non_negative_int, default=3_000_000, metavar="N",
-                   help="states explored (breadth first) of a wider instance, two more "
+                   help="states explored (breadth first) of each wider instance, two more "
                         "elements of each sort an axiom quantifies existentially (the "
-                        "nodes of a quorum system), whose deepest states a chosen "
-                        "candidate must hold on too (default 3,000,000; 0: none)")
+                        "nodes of a quorum system), and apart of each ordered sort, whose "
+                        "deepest states a chosen candidate must hold on too "
+                        "(default 3,000,000; 0: none)")
+    i.add_argument("--model-states", type=positive_int, default=3_000_000, metavar="N",
+                   help="states explored of each model; a larger one is read from its "
+                        "first N, breadth first (default 3,000,000)")
     i.add_argument("--rlimit", type=positive_int, default=DEFAULT_RLIMIT, metavar="UNITS",
                    help=f"Z3 resource units per query (default {DEFAULT_RLIMIT:,})")
     i.add_argument("--timeout", type=positive_float, default=None, metavar="S",

@@ -73,7 +73,8 @@ def cmd_infer(args: argparse.Namespace) -> int:
     models = _models(args, spec)
     settings = Settings(args.max_vars, args.max_literals, args.max_states, args.rlimit,
                         args.timeout, not args.ignore_invariants, args.wide_states,
-                        long_vars=args.long_vars, workers=args.workers or 0)
+                        long_vars=args.long_vars, workers=args.workers or 0,
+                        model_states=args.model_states)
     res = infer(spec, models, settings,
                 say=lambda s: print(f"  ... {s}", file=sys.stderr, flush=True))
     if args.out and res.verdict is Verdict.PROVED:

@@ -77,6 +77,10 @@ class Settings:
     long_vars: int = 4
     # processes that mine templates (0: every core)
     workers: int = 0
+    # states explored of each model: a larger one is read from its first
+    # ones, breadth first (each reachable, so still a sample), rather than
+    # held whole in memory (Multi-Paxos' largest model has 180M orbits)
+    model_states: int = 3_000_000
 
 
 @dataclass
@@ -160,9 +164,12 @@ def _stages(out: Inference, spec: ir.Spec, text: str, instances: list[tuple[str,
     for path, inst in instances:
         inst = dataclasses.replace(inst, spec=spec)
         say(f"exploring {inst.describe()}")
-        smp = _explore(out, path, inst, checked, Limits(timeout=settings.timeout))
+        smp = _explore(out, path, inst, checked,
+                       Limits(max_states=settings.model_states, timeout=settings.timeout))
         if smp is None:
             return out
+        if smp.count >= settings.model_states:
+            say(f"read the first {smp.count:,} states of {inst.describe()}, breadth first")
         samples.append(smp)
         out.states += smp.count
     out.seconds["explore"] = time.monotonic() - t0
