@@ -257,9 +257,13 @@ class _Search:
 
     def _block(self, c: ir.Property, cti: CTI, why: str) -> bool:
         """Add the first candidate `cti`'s pre-state violates, or drop `c`;
-        False if `c` is a goal nothing blocks."""
+        False if `c` is a goal nothing blocks, or time ran out (a large CTI
+        violates thousands of candidates, each asked of the wide samples)."""
         assert cti.pre is not None
         for cand in violated(cti, list(self.rest)):
+            if self._late():
+                self.out.failed = "timeout"
+                return False
             self.rest.remove(cand)
             false_on = next((f for f in self.filters if not everywhere(cand.formula, f)), None)
             if false_on is not None:

@@ -40,21 +40,36 @@ def holds(f: ir.Expr, sample: Sample) -> np.ndarray:
 
 def everywhere(f: ir.Expr, sample: Sample) -> bool:
     """Whether `f` holds in every state of the sample: `holds(...).all()`,
-    stopping at the first block of states with one where it does not (a
-    candidate false on a sample is usually false on many of its states)."""
-    return all(r.all() for _, r in _chunks(f, sample))
+    stopping at the first block of states with one where it does not. The
+    blocks start small and double: a candidate false on a sample is
+    usually false on many of its states, and strengthening asks this of
+    hundreds of candidates per CTI, each refuted by the wide samples
+    within its first few states (a first block of a full chunk, hundreds
+    of states times thousands of assignments, made each such answer cost
+    as much as evaluating the candidate on a whole mining sample)."""
+    return all(r.all() for _, r in _chunks(f, sample, first=_FIRST))
 
 
-def _chunks(f: ir.Expr, sample: Sample) -> Iterator[tuple[int, np.ndarray]]:
+# states in the first block `everywhere` evaluates
+_FIRST = 32
+
+
+def _chunks(f: ir.Expr, sample: Sample, first: int | None = None
+            ) -> Iterator[tuple[int, np.ndarray]]:
     """`f`'s truth in each state, a block of states at a time (so the
     arrays of one block of assignments fit in memory): the block's first
-    index and its truth values."""
+    index and its truth values. With `first`, the blocks grow from that
+    many states, doubling up to the full block."""
     width = max(1, _width(f, sample))
     per = max(1, _CHUNK // width)
-    for lo in range(0, sample.count, per):
-        sel = np.arange(lo, min(sample.count, lo + per))
+    n = min(per, first) if first else per
+    lo = 0
+    while lo < sample.count:
+        sel = np.arange(lo, min(sample.count, lo + n))
         r = _Eval(sample, sel).formula(f, {})
         yield lo, np.broadcast_to(r, (len(sel),))
+        lo += n
+        n = min(per, 2 * n)
 
 
 def _width(f: ir.Expr, sample: Sample) -> int:
