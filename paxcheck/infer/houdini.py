@@ -146,8 +146,9 @@ def violated(cti: CTI, cands: Iterable[ir.Property]) -> Iterator[ir.Property]:
     """The candidates the CTI's pre-state violates, in their order, each
     evaluated only once the ones before it were taken: a blocker is mostly
     among the first of tens of thousands of candidates, and evaluating
-    them all on each CTI was most of strengthening's time
-    (benchmarks/bench_infer.py)."""
+    them all on each CTI was most of strengthening's time (a profile of
+    Flexible Paxos' strengthening; benchmarks/bench_infer.py times whole
+    runs)."""
     assert cti.pre is not None
     return (c for c, r in _evaluated(cti.instance, [cti.pre], cands) if not r[0])
 
