@@ -20,6 +20,7 @@ from paxcheck.ground.ground import ground
 from paxcheck.search.api import Checks, Limits, run
 from paxcheck.search.python import PythonKernel
 from paxcheck.traces.replay import replay
+from support.interrupt import spawn
 
 ROOT = Path(__file__).resolve().parent.parent
 HEAD = ("sort s\nmutable relation r(x: s)\nmutable relation q(x: s)\n"
@@ -141,8 +142,7 @@ def test_a_memory_limit_holds_before_the_search(tmp_path: Path, capsys) -> None:
 
 def test_ctrl_c_while_grounding_reports_valid_json(tmp_path: Path) -> None:
     model = _mutex(tmp_path, 2000)
-    proc = subprocess.Popen([sys.executable, "-m", "paxcheck", "check", str(model), "--json"],
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    proc = spawn(["check", str(model), "--json"])
     time.sleep(2.5)   # imports and model loading take about a second; grounding far longer
     proc.send_signal(signal.SIGINT)
     out, err = proc.communicate(timeout=60)
