@@ -2,6 +2,7 @@
 every size, the support a proof needs, and the CLI around them."""
 from __future__ import annotations
 
+import dataclasses
 import glob
 import subprocess
 import sys
@@ -302,7 +303,6 @@ def test_mining_on_two_workers_gives_one_worker_candidates(tmp_path: Path) -> No
     """Templates mined on forked workers come back in template order: the
     same candidates, names, order and counts as one process, on a spec
     with existential (quorum) templates as well as universal ones."""
-    import dataclasses
 
     from paxcheck.budget import Limits
     from paxcheck.infer.infer import Inference, mine_candidates
@@ -320,6 +320,26 @@ def test_mining_on_two_workers_gives_one_worker_candidates(tmp_path: Path) -> No
     names, templates, mined = runs[0]
     assert templates > 10 and len(names) > 50 and mined >= len(names)
     assert any("exists" in text for _, text in names)
+
+
+def test_candidates_are_never_named_as_the_specs_own_invariants() -> None:
+    """Strengthening and support tell candidates from the spec's
+    invariants by name: a spec invariant called `c1` or `c3` is not
+    shadowed by a mined candidate of that name."""
+    from paxcheck.budget import Limits
+    from paxcheck.infer.infer import Inference, mine_candidates
+    from paxcheck.infer.samples import explore
+    spec = load_spec_text(
+        (ROOT / "specs/examples/mutex.pax").read_text()
+        + "\ninvariant c1: forall p: proc. crit(p) -> holder = p"
+        + "\ninvariant c3: forall p: proc. !(waiting(p) & crit(p))", "mutex.pax")
+    m = load_model(ROOT / "models/examples/mutex.toml")
+    ex = explore(dataclasses.replace(m.instances[0], spec=spec), (), Limits())
+    assert ex.sample is not None
+    found = mine_candidates(spec, [ex.sample], Settings(max_vars=2, workers=1), Inference(spec))
+    names = [p.name for p in found]
+    assert len(names) >= 3 and len(set(names)) == len(names)
+    assert names[:3] == ["c2", "c4", "c5"]
 
 
 def test_without_invariants_cuts_each_declaration_whole() -> None:
@@ -609,7 +629,6 @@ def test_vectorized_truth_equals_the_reference_evaluator_state_by_state(tmp_path
     gives, state by state, and `everywhere` (which stops at the first
     block with a false) whether it gives it on all of them, also with
     blocks of a few states."""
-    import dataclasses
 
     from paxcheck.budget import Limits
     from paxcheck.ground.ground import ground

@@ -22,6 +22,7 @@ with that counterexample and the set chosen so far."""
 from __future__ import annotations
 
 import dataclasses
+import itertools
 import multiprocessing
 import time
 from collections.abc import Callable, Iterator
@@ -293,9 +294,13 @@ def mine_candidates(spec: ir.Spec, samples: list[Sample], settings: Settings, ou
     ...), mined from every template; `out` gets the templates' and
     clauses' counts. Templates are mined apart, on `settings.workers`
     processes; their results are taken in template order, so the
-    candidates, their names and their order do not depend on how many."""
+    candidates, their names and their order do not depend on how many.
+    A name the spec gives a property is skipped: candidates and the
+    spec's own invariants are told apart by name from here on."""
     runs = C.runs(spec, settings.max_vars)
     found: dict[str, ir.Property] = {}
+    taken = {p.name for p in spec.properties}
+    names = (n for n in (f"c{i}" for i in itertools.count(1)) if n not in taken)
     for mined in _mine_all(_Mining(spec, samples, runs, settings, deadline),
                            settings.workers or default_workers(), say):
         if mined is None:       # the deadline passed before this template
@@ -306,7 +311,7 @@ def mine_candidates(spec: ir.Spec, samples: list[Sample], settings: Settings, ou
         for f in formulas:
             key = show(f)
             if key not in found:
-                found[key] = ir.Property(f"c{len(found) + 1}", "invariant", f)
+                found[key] = ir.Property(next(names), "invariant", f)
     return list(found.values())
 
 

@@ -125,7 +125,9 @@ class _Search:
         self.bg = [f for f in backend.background() if f is not True]
         self.members: list[ir.Property] = list(goals)
         # a stable sort: among equals, the order mined
-        self.rest = sorted(pool, key=_order)
+        # the candidates not yet tried, in blocker order; by name, so that
+        # taking one out does not scan tens of thousands
+        self.rest = {p.name: p for p in sorted(pool, key=_order)}
         self.out = Strengthening([])
         self.steps = {a.name: _Step(backend, self.bg, a, goals) for a in spec.actions}
         self.writes = {a.name: _writes(a.body) for a in spec.actions}
@@ -260,11 +262,11 @@ class _Search:
         False if `c` is a goal nothing blocks, or time ran out (a large CTI
         violates thousands of candidates, each asked of the wide samples)."""
         assert cti.pre is not None
-        for cand in violated(cti, list(self.rest)):
+        for cand in violated(cti, list(self.rest.values())):
             if self._late():
                 self.out.failed = "timeout"
                 return False
-            self.rest.remove(cand)
+            del self.rest[cand.name]
             false_on = next((f for f in self.filters if not everywhere(cand.formula, f)), None)
             if false_on is not None:
                 where = false_on.inst.describe()
