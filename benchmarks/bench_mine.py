@@ -2,7 +2,7 @@
 candidates per worker count, and whether the candidate lists are equal.
 
     python benchmarks/bench_mine.py [--spec specs/paxos.pax] [--model models/paxos.toml]
-                                    [--workers 1,2]
+                                    [--workers 1,2] [--max-vars N] [--long-vars N]
 
 The spec's `invariant` declarations are cut first (as `infer
 --ignore-invariants` does), every reachable state of each instance of the
@@ -31,6 +31,8 @@ def main() -> None:
     ap.add_argument("--spec", default="specs/paxos.pax")
     ap.add_argument("--model", default="models/paxos.toml")
     ap.add_argument("--workers", default="1,2")
+    ap.add_argument("--max-vars", type=int, default=Settings().max_vars)
+    ap.add_argument("--long-vars", type=int, default=Settings().long_vars)
     args = ap.parse_args()
     path = str(ROOT / args.spec)
     text = Path(path).read_text()
@@ -45,7 +47,8 @@ def main() -> None:
     for w in (int(x) for x in args.workers.split(",")):
         out = Inference(spec)
         t0 = time.perf_counter()
-        found = mine_candidates(spec, samples, Settings(given=False, workers=w), out)
+        found = mine_candidates(spec, samples, Settings(given=False, workers=w, max_vars=args.max_vars,
+                                                         long_vars=args.long_vars), out)
         secs = time.perf_counter() - t0
         texts = [(p.name, show(p.formula)) for p in found]
         first = texts if first is None else first

@@ -120,7 +120,11 @@ class _Search:
                  filters: tuple[Sample, ...]) -> None:
         self.spec, self.goals, self.rlimit, self.deadline, self.say = \
             spec, goals, rlimit, deadline, say
-        self.filters = filters
+        # the wide samples, the one that refuted a candidate last first: a
+        # candidate it refutes then costs a few of its states, not a whole
+        # pass over another sample it holds on (the candidates a large CTI
+        # violates are mostly false on the same one)
+        self.filters = list(filters)
         self.backend = backend = _FOBackend(spec)
         self.bg = [f for f in backend.background() if f is not True]
         self.members: list[ir.Property] = list(goals)
@@ -267,8 +271,11 @@ class _Search:
                 self.out.failed = "timeout"
                 return False
             del self.rest[cand.name]
-            false_on = next((f for f in self.filters if not everywhere(cand.formula, f)), None)
-            if false_on is not None:
+            at = next((i for i, f in enumerate(self.filters)
+                       if not everywhere(cand.formula, f)), None)
+            if at is not None:
+                false_on = self.filters.pop(at)
+                self.filters.insert(0, false_on)
                 where = false_on.inst.describe()
                 self.out.dropped[cand.name] = f"false on a reachable state of {where}"
                 self.say(f"strengthening: {cand.name} is false on a reachable state of {where}")
