@@ -25,6 +25,14 @@ def fork_context() -> BaseContext:
     return multiprocessing.get_context("fork" if "fork" in methods else None)
 
 
+class WorkerLost(RuntimeError):
+    """A pool worker ended before its job did: killed, most often by the
+    system when memory ran out. `multiprocessing.Pool` starts another in
+    its place and loses the job, so whoever waits for that job's result
+    would wait for ever; a pool's owner counts its workers' starts (more
+    than the pool's size: one was lost) and raises this instead."""
+
+
 def ignore_interrupt() -> None:
     """A worker's first step: Ctrl-C reaches the whole process group, and
     the parent, not each worker, says what was stopped (it terminates its

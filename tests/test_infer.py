@@ -686,3 +686,29 @@ def test_ctrl_c_ends_inference_undecided_saying_where(tmp_path) -> None:
     # explored whole first: models/paxos.toml's instance (3 ballots, 323,940
     # states) and the liveness models' 2-ballot one (7,364; the three share it)
     assert data["states"] == 323_940 + 7_364
+
+
+class _DyingJob:
+    """Three templates; the worker given the second is killed, as the
+    system kills one that runs out of memory."""
+    runs = [0, 1, 2]
+
+    def cost(self, i: int) -> int:
+        return i
+
+    def one(self, i: int) -> tuple[int, list[ir.Expr]]:
+        import os
+        if i == 1:
+            os._exit(9)
+        return 0, []
+
+
+def test_a_killed_mining_worker_ends_the_run_and_is_reported() -> None:
+    """multiprocessing.Pool replaces a killed worker and loses its job:
+    waiting for that template's result would never end (a 3-ballot
+    Flexible Paxos mining worker was killed out of memory and the run
+    hung with idle workers). The loss is noticed and reported."""
+    from paxcheck.infer.infer import _mine_all
+    from paxcheck.parallel import WorkerLost
+    with pytest.raises(WorkerLost, match="mining worker was killed"):
+        list(_mine_all(_DyingJob(), 2, lambda _: None))  # type: ignore[arg-type]

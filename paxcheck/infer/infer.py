@@ -27,6 +27,7 @@ import multiprocessing
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from typing import Any
 
 from paxcheck.budget import DEFAULT_RLIMIT, Limits, StopReason
 from paxcheck.config.instance import Instance
@@ -40,7 +41,7 @@ from paxcheck.lang import ir
 from paxcheck.lang.show import show
 from paxcheck.lang.typecheck import load_spec_text
 from paxcheck.outcome import Verdict
-from paxcheck.parallel import default_workers, fork_context, ignore_interrupt
+from paxcheck.parallel import WorkerLost, default_workers, fork_context, ignore_interrupt
 from paxcheck.semantics.evaluate import Evaluator
 from paxcheck.smt.prove import CTI, ProofResult, prove
 from paxcheck.traces import trace as T
@@ -147,6 +148,10 @@ def _infer(spec: ir.Spec, text: str, instances: list[tuple[str, Instance]], sett
     except KeyboardInterrupt:
         out.verdict = Verdict.UNKNOWN
         out.reason = f"interrupted while {out.stage}"
+        return out
+    except WorkerLost as e:
+        out.verdict = Verdict.UNKNOWN
+        out.reason = f"{e}, while {out.stage}"
         return out
 
 
@@ -354,9 +359,11 @@ class _Mining:
 _job: _Mining | None = None     # a worker's share of the parent's memory
 
 
-def _start_worker(job: _Mining) -> None:
+def _start_worker(job: _Mining, started: Any) -> None:
     global _job
     ignore_interrupt()
+    with started.get_lock():
+        started.value += 1
     _job = job
 
 
@@ -390,13 +397,21 @@ def _mine_all(job: _Mining, workers: int, say: Callable[[str], None]
     order = sorted(range(n), key=job.cost, reverse=True)
     done: dict[int, tuple[int, list[ir.Expr]] | None] = {}
     finished = 0
-    with fork_context().Pool(min(workers, n), _start_worker, (job,)) as pool:
+    ctx = fork_context()
+    size = min(workers, n)
+    started = ctx.Value("i", 0)
+    with ctx.Pool(size, _start_worker, (job, started)) as pool:
         results = pool.imap_unordered(_mine_indexed, order, chunksize=1)
         for i in range(n):
             while i not in done:
                 try:
                     j, r = results.next(timeout=1.0)
                 except multiprocessing.TimeoutError:
+                    if started.value > size:
+                        raise WorkerLost(
+                            "a mining worker was killed (most often by the system, out of "
+                            "memory): try fewer --workers, or a smaller --max-states, "
+                            "--max-vars or --max-literals") from None
                     progress(finished)
                     continue
                 done[j] = r
