@@ -303,7 +303,6 @@ def test_mining_on_two_workers_gives_one_worker_candidates(tmp_path: Path) -> No
     """Templates mined on forked workers come back in template order: the
     same candidates, names, order and counts as one process, on a spec
     with existential (quorum) templates as well as universal ones."""
-
     from paxcheck.budget import Limits
     from paxcheck.infer.infer import Inference, mine_candidates
     from paxcheck.infer.samples import explore

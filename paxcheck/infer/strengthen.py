@@ -128,9 +128,9 @@ class _Search:
         self.backend = backend = _FOBackend(spec)
         self.bg = [f for f in backend.background() if f is not True]
         self.members: list[ir.Property] = list(goals)
-        # a stable sort: among equals, the order mined
-        # the candidates not yet tried, in blocker order; by name, so that
-        # taking one out does not scan tens of thousands
+        # the candidates not yet tried, in blocker order (a stable sort:
+        # among equals, the order mined); by name, so that taking one out
+        # does not scan tens of thousands
         self.rest = {p.name: p for p in sorted(pool, key=_order)}
         self.out = Strengthening([])
         self.steps = {a.name: _Step(backend, self.bg, a, goals) for a in spec.actions}
